@@ -1,0 +1,214 @@
+"""Users, graphs, threads, messages and episodes of one tenant.
+
+Zep v2 addresses users, graphs and threads by the ids the client chose (``user_id``,
+``graph_id``, ``thread_id``); v4 by server UUIDs. Every record here keeps both, and the store
+indexes both, so one tenant's data reads the same through either API version
+(design.md "One world, many views").
+
+Each user owns a user graph (v4 ``User.graph_uuid``; a v4 ``graph_uuid`` path parameter also
+accepts the user's own uuid, per the 4.0.1 docstrings). A thread belongs to one user, and a
+thread message's episode lands in that user's graph.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable
+
+from .batches import KeySpace, Ref, TargetKind
+from .errors import Conflict, InvalidInput, NotFound
+
+
+@dataclass(slots=True, eq=False)
+class Episode:
+    uuid: str
+    graph: "Graph"
+    content: str
+    source: str
+    reference_time: datetime
+    created_at: datetime
+    source_description: str | None = None
+    document_id: str | None = None
+    metadata: dict[str, Any] | None = None
+    thread: "Thread | None" = None
+    role: str | None = None
+    role_name: str | None = None
+    processed: bool = True
+
+
+@dataclass(slots=True, eq=False)
+class Graph:
+    uuid: str
+    graph_id: str | None
+    created_at: datetime
+    updated_at: datetime
+    name: str | None = None
+    description: str | None = None
+    time_zone: str | None = None
+    #: The owner, for a user graph; None for a standalone graph.
+    user: "User | None" = None
+    episodes: list[Episode] = field(default_factory=list)
+    deleted: bool = False
+
+    @property
+    def type(self) -> str:
+        return "user" if self.user is not None else "standard"
+
+
+@dataclass(slots=True, eq=False)
+class User:
+    uuid: str
+    user_id: str
+    created_at: datetime
+    updated_at: datetime
+    graph: Graph = None  # type: ignore[assignment]  # set right after construction
+    email: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    metadata: dict[str, Any] | None = None
+    time_zone: str | None = None
+    disable_default_ontology: bool | None = None
+    deleted: bool = False
+
+
+@dataclass(slots=True, eq=False)
+class Message:
+    uuid: str
+    thread: "Thread"
+    content: str
+    role: str
+    created_at: datetime
+    reference_time: datetime
+    name: str | None = None
+    metadata: dict[str, Any] | None = None
+    processed: bool = True
+
+
+@dataclass(slots=True, eq=False)
+class Thread:
+    uuid: str
+    thread_id: str
+    user: User
+    created_at: datetime
+    updated_at: datetime
+    messages: list[Message] = field(default_factory=list)
+    deleted: bool = False
+
+
+class GraphStore:
+    """The records of one tenant, indexed by client id and by uuid."""
+
+    def __init__(self, new_id: Callable[[], str]) -> None:
+        self._new_id = new_id
+        self.users_by_uuid: dict[str, User] = {}
+        self.users_by_id: dict[str, User] = {}
+        self.graphs_by_uuid: dict[str, Graph] = {}
+        self.graphs_by_id: dict[str, Graph] = {}
+        self.threads_by_uuid: dict[str, Thread] = {}
+        self.threads_by_id: dict[str, Thread] = {}
+        self.episodes_by_uuid: dict[str, Episode] = {}
+
+    # -- users -------------------------------------------------------------------------------
+
+    def create_user(self, user_id: str | None, now: datetime, **fields: Any) -> User:
+        if user_id is not None and user_id in self.users_by_id:
+            raise Conflict("user_exists", f"a user with user_id {user_id!r} already exists", param="user_id")
+        uid = self._new_id()
+        user = User(uuid=uid, user_id=user_id if user_id is not None else uid, created_at=now, updated_at=now, **fields)
+        user.graph = Graph(uuid=self._new_id(), graph_id=None, created_at=now, updated_at=now, user=user)
+        self.users_by_uuid[user.uuid] = user
+        self.users_by_id[user.user_id] = user
+        self.graphs_by_uuid[user.graph.uuid] = user.graph
+        return user
+
+    def user(self, space: KeySpace, value: str) -> User:
+        index = self.users_by_uuid if space is KeySpace.UUID else self.users_by_id
+        user = index.get(value)
+        if user is None:
+            raise NotFound("user_not_found", f"user {value!r} not found")
+        return user
+
+    def delete_user(self, user: User) -> None:
+        user.deleted = True
+        user.graph.deleted = True
+        del self.users_by_uuid[user.uuid]
+        del self.users_by_id[user.user_id]
+        self.graphs_by_uuid.pop(user.graph.uuid, None)
+        for thread in [t for t in self.threads_by_uuid.values() if t.user is user]:
+            self.delete_thread(thread)
+
+    # -- graphs ------------------------------------------------------------------------------
+
+    def create_graph(self, graph_id: str | None, now: datetime, **fields: Any) -> Graph:
+        if graph_id is not None and graph_id in self.graphs_by_id:
+            raise Conflict("graph_exists", f"a graph with graph_id {graph_id!r} already exists", param="graph_id")
+        uid = self._new_id()
+        graph = Graph(uuid=uid, graph_id=graph_id if graph_id is not None else uid, created_at=now, updated_at=now, **fields)
+        self.graphs_by_uuid[graph.uuid] = graph
+        self.graphs_by_id[graph.graph_id] = graph  # type: ignore[index]
+        return graph
+
+    def graph(self, space: KeySpace, value: str) -> Graph:
+        """A graph by client id or uuid; by uuid, a user's uuid names that user's graph."""
+        if space is KeySpace.UUID:
+            graph = self.graphs_by_uuid.get(value)
+            if graph is None and value in self.users_by_uuid:
+                graph = self.users_by_uuid[value].graph
+        else:
+            graph = self.graphs_by_id.get(value)
+        if graph is None:
+            raise NotFound("graph_not_found", f"graph {value!r} not found")
+        return graph
+
+    def delete_graph(self, graph: Graph) -> None:
+        if graph.user is not None:
+            raise InvalidInput("user_graph", "a user's graph is deleted with the user, not on its own")
+        graph.deleted = True
+        del self.graphs_by_uuid[graph.uuid]
+        del self.graphs_by_id[graph.graph_id]  # type: ignore[arg-type]
+        for episode in graph.episodes:
+            self.episodes_by_uuid.pop(episode.uuid, None)
+
+    # -- threads -----------------------------------------------------------------------------
+
+    def create_thread(self, thread_id: str | None, user: User, now: datetime) -> Thread:
+        if thread_id is not None and thread_id in self.threads_by_id:
+            raise Conflict("thread_exists", f"a thread with thread_id {thread_id!r} already exists", param="thread_id")
+        uid = self._new_id()
+        thread = Thread(uuid=uid, thread_id=thread_id if thread_id is not None else uid, user=user, created_at=now, updated_at=now)
+        self.threads_by_uuid[thread.uuid] = thread
+        self.threads_by_id[thread.thread_id] = thread
+        return thread
+
+    def thread(self, space: KeySpace, value: str) -> Thread:
+        index = self.threads_by_uuid if space is KeySpace.UUID else self.threads_by_id
+        thread = index.get(value)
+        if thread is None:
+            raise NotFound("thread_not_found", f"thread {value!r} not found")
+        return thread
+
+    def delete_thread(self, thread: Thread) -> None:
+        thread.deleted = True
+        self.threads_by_uuid.pop(thread.uuid, None)
+        self.threads_by_id.pop(thread.thread_id, None)
+
+    # -- batch item targets ------------------------------------------------------------------
+
+    def resolve(self, ref: Ref) -> tuple[Graph, Thread | None] | None:
+        """The destination graph (and thread) a batch item's reference names, or None."""
+        try:
+            if ref.kind is TargetKind.GRAPH:
+                return self.graph(ref.space, ref.value), None
+            if ref.kind is TargetKind.USER:
+                return self.user(ref.space, ref.value).graph, None
+            thread = self.thread(ref.space, ref.value)
+            return thread.user.graph, thread
+        except NotFound:
+            return None
+
+    # -- episodes ----------------------------------------------------------------------------
+
+    def add_episode(self, episode: Episode) -> None:
+        episode.graph.episodes.append(episode)
+        self.episodes_by_uuid[episode.uuid] = episode

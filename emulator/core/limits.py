@@ -1,0 +1,17 @@
+"""The numeric limits of the Zep Batch API, in one place.
+
+Sources: Zep's batch guide (the seed 000_*.txt: "batch.add accepts up to 500 items"), the
+adding-batch-data docs (50,000 items per batch), zep-ingest 0.4.0's validation (episode data
+10,000 characters, message content 4,096, metadata 10 keys) and decisions.md (page sizes).
+"""
+
+MAX_ITEMS_PER_ADD = 500
+MAX_ITEMS_PER_BATCH = 50_000
+MAX_EPISODE_DATA_CHARS = 10_000
+MAX_MESSAGE_CONTENT_CHARS = 4_096
+MAX_METADATA_KEYS = 10
+MIN_PAGE_SIZE = 1
+MAX_PAGE_SIZE = 200
+DEFAULT_PAGE_SIZE = 50
+MAX_BODY_BYTES = 32 * 1024 * 1024
+IDEMPOTENCY_TTL_SECONDS = 24 * 3600

@@ -1,0 +1,178 @@
+"""The processor: per-graph FIFO queues and the three processing modes.
+
+Zep's guide: "Items in a batch are grouped by destination graph and processed in the order
+they were added." So each destination graph has one FIFO; ``process`` appends a batch's
+items to their graphs' queues in ``sequence_index`` order, and a graph's items are taken
+strictly from the front. Different graphs interleave (round robin in ``step``; concurrently
+in realtime) and nothing may depend on how.
+
+Modes, per tenant (default from the server's settings):
+- ``instant``: queued work is drained before ``process`` returns, so a batch is terminal by
+  the time the call answers;
+- ``manual``: nothing moves until :meth:`Processor.step` or :meth:`Processor.run_until_idle`
+  (the control plane's ``processing/step`` and ``processing/run-until-idle``);
+- ``realtime``: one asyncio worker per non-empty graph queue; each item spends
+  ``item_seconds`` of wall time in ``processing``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from datetime import datetime
+from enum import Enum
+from typing import Callable, Iterable
+
+from .batches import Item, ItemStatus
+from .clock import Clock
+from .ingest import Outcome
+
+log = logging.getLogger(__name__)
+
+Ingest = Callable[[Item, datetime], Outcome]
+
+
+class ProcessingMode(str, Enum):
+    REALTIME = "realtime"
+    INSTANT = "instant"
+    MANUAL = "manual"
+
+
+class WorkQueue:
+    """One tenant's queued items: a FIFO per destination graph, and the order in which graphs
+    with work are visited."""
+
+    def __init__(self, mode: ProcessingMode, ingest: Ingest) -> None:
+        self.mode = mode
+        self.ingest = ingest
+        self.queues: dict[str, deque[Item]] = {}
+        self.ready: deque[str] = deque()
+        self.workers: dict[str, asyncio.Task[None]] = {}
+        self.pending = 0
+
+    def push(self, graph_uuid: str, item: Item) -> None:
+        queue = self.queues.get(graph_uuid)
+        if queue is None:
+            queue = self.queues[graph_uuid] = deque()
+            self.ready.append(graph_uuid)
+        queue.append(item)
+        self.pending += 1
+
+    def pop(self, graph_uuid: str) -> Item:
+        queue = self.queues[graph_uuid]
+        item = queue.popleft()
+        self.pending -= 1
+        if not queue:
+            del self.queues[graph_uuid]
+            self.ready.remove(graph_uuid)
+        return item
+
+
+class Processor:
+    def __init__(self, clock: Clock, default_mode: ProcessingMode, item_seconds: float) -> None:
+        self.clock = clock
+        self.default_mode = default_mode
+        self.item_seconds = item_seconds
+        self.queues: list[WorkQueue] = []
+
+    def new_queue(self, ingest: Ingest) -> WorkQueue:
+        wq = WorkQueue(self.default_mode, ingest)
+        self.queues.append(wq)
+        return wq
+
+    def forget(self, wq: WorkQueue) -> None:
+        for task in wq.workers.values():
+            task.cancel()
+        self.queues.remove(wq)
+
+    # -- feeding -----------------------------------------------------------------------------
+
+    def enqueue(self, wq: WorkQueue, items: Iterable[Item]) -> None:
+        """Append items (already ``queued``, in sequence order) to their graphs' FIFOs."""
+        for item in items:
+            wq.push(item.graph.uuid, item)
+        self.kick(wq)
+
+    def kick(self, wq: WorkQueue) -> None:
+        """Start whatever the queue's mode says should run now."""
+        if wq.mode is ProcessingMode.INSTANT:
+            self._drain(wq, None)
+        elif wq.mode is ProcessingMode.REALTIME:
+            loop = asyncio.get_running_loop()
+            for graph_uuid in list(wq.ready):
+                if graph_uuid not in wq.workers:
+                    wq.workers[graph_uuid] = loop.create_task(self._worker(wq, graph_uuid))
+
+    def set_mode(self, wq: WorkQueue, mode: ProcessingMode) -> None:
+        wq.mode = mode
+        self.kick(wq)
+
+    # -- stepping (manual and instant) ------------------------------------------------------
+
+    def step(self, items: int, only: WorkQueue | None = None) -> int:
+        """Process up to *items* queued items, one graph after another (round robin), and
+        return how many were processed."""
+        done = 0
+        for wq in self._targets(only):
+            done += self._drain(wq, items - done)
+            if done >= items:
+                break
+        return done
+
+    def run_until_idle(self, only: WorkQueue | None = None) -> int:
+        return sum(self._drain(wq, None) for wq in self._targets(only))
+
+    def pending(self, only: WorkQueue | None = None) -> int:
+        return sum(wq.pending for wq in self._targets(only))
+
+    def _targets(self, only: WorkQueue | None) -> list[WorkQueue]:
+        return [only] if only is not None else list(self.queues)
+
+    def _drain(self, wq: WorkQueue, limit: int | None) -> int:
+        done = 0
+        while wq.ready and (limit is None or done < limit):
+            graph_uuid = wq.ready[0]
+            if graph_uuid in wq.workers:  # a realtime worker owns this graph right now
+                wq.ready.rotate(-1)
+                if all(g in wq.workers for g in wq.ready):
+                    break
+                continue
+            item = wq.pop(graph_uuid)
+            if graph_uuid in wq.queues:  # round robin: this graph goes to the back
+                wq.ready.rotate(-1)
+            if item.status is not ItemStatus.QUEUED:  # canceled while it waited
+                continue
+            self._start(item)
+            self._finish(wq, item)
+            done += 1
+        return done
+
+    # -- realtime ----------------------------------------------------------------------------
+
+    async def _worker(self, wq: WorkQueue, graph_uuid: str) -> None:
+        try:
+            while wq.mode is ProcessingMode.REALTIME and graph_uuid in wq.queues:
+                item = wq.pop(graph_uuid)
+                if item.status is not ItemStatus.QUEUED:
+                    continue
+                self._start(item)
+                await asyncio.sleep(self.item_seconds)
+                self._finish(wq, item)
+        finally:
+            wq.workers.pop(graph_uuid, None)
+
+    # -- one item ----------------------------------------------------------------------------
+
+    def _start(self, item: Item) -> None:
+        item.batch.move_item(item, ItemStatus.PROCESSING, self.clock.now())
+
+    def _finish(self, wq: WorkQueue, item: Item) -> None:
+        now = self.clock.now()
+        try:
+            outcome = wq.ingest(item, now)
+        except Exception:  # an emulator bug must not wedge the batch
+            log.exception("ingesting item %s failed", item.uuid)
+            outcome = Outcome(ItemStatus.FAILED, {"code": "internal_error", "message": "the emulator failed on this item"})
+        item.error = outcome.error
+        item.batch.move_item(item, outcome.status, now)

@@ -1,0 +1,228 @@
+"""Tenants: one API key's isolated world, and the registry that hands them out.
+
+decisions.md "API keys": by default any non-empty key is accepted and owns its own tenant;
+with keys configured, any other key is refused (401). Zep and Synap tenants are separate even
+for the same key. Within one Zep tenant, v2 and v4 see the same records.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from itertools import count
+from typing import Any, Callable, Iterator
+
+from .batches import Batch, BatchStatus, Item, ItemInput, ItemStatus, TargetKind
+from .clock import Clock
+from .errors import InvalidInput, NotFound, Unauthorized
+from .graph import GraphStore
+from .idempotency import IdempotencyStore
+from .ids import IdFactory
+from .ingest import ingest_item
+from .processor import ProcessingMode, Processor
+from .tasks import Task
+
+
+class Service(str, Enum):
+    ZEP = "zep"
+    SYNAP = "synap"
+
+
+Observer = Callable[[str, Any, Enum, Enum], None]
+
+
+class Tenant:
+    """One API key's data for one service, and the batch operations on it.
+
+    Every operation validates before it mutates, so an operation that raises has changed
+    nothing (the one documented exception: ``process`` with dangling references marks the
+    batch ``invalid`` and then raises, as decisions.md says)."""
+
+    def __init__(self, key: str, service: Service, clock: Clock, ids: IdFactory, processor: Processor) -> None:
+        self.key = key
+        self.service = service
+        self.clock = clock
+        self.ids = ids
+        self.processor = processor
+        self.store = GraphStore(ids.uuid)
+        self.batches: dict[str, Batch] = {}
+        self.tasks: dict[str, Task] = {}
+        self.idempotency = IdempotencyStore()
+        self.work = processor.new_queue(self._ingest)
+        self.observers: list[Observer] = []
+        self._serials = count()
+
+    def _ingest(self, item: Item, now: datetime):  # type: ignore[no-untyped-def]
+        return ingest_item(self.store, item, now, self.ids.uuid)
+
+    def _observe(self, what: str, obj: Any, old: Enum, new: Enum) -> None:
+        for observer in self.observers:
+            observer(what, obj, old, new)
+
+    # -- batches -----------------------------------------------------------------------------
+
+    def create_batch(
+        self,
+        metadata: dict[str, Any] | None = None,
+        ignore_roles: list[str] | None = None,
+        strict_ontology: bool | None = None,
+    ) -> Batch:
+        now = self.clock.now()
+        batch = Batch(
+            uuid=self.ids.uuid(),
+            serial=next(self._serials),
+            created_at=now,
+            updated_at=now,
+            metadata=metadata,
+            ignore_roles=ignore_roles,
+            strict_ontology=strict_ontology,
+            observer=self._observe,
+        )
+        self.batches[batch.uuid] = batch
+        return batch
+
+    def batch(self, batch_uuid: str) -> Batch:
+        batch = self.batches.get(batch_uuid)
+        if batch is None:
+            raise NotFound("batch_not_found", f"batch {batch_uuid} not found")
+        return batch
+
+    def add_items(self, batch: Batch, inputs: list[ItemInput]) -> list[Item]:
+        batch.check_can_add(len(inputs))
+        return batch.append(inputs, self.ids.uuid, self.clock.now())
+
+    def unresolved_graphs(self, inputs: list[ItemInput]) -> list[int]:
+        """Indexes of graph_episode inputs whose graph does not exist (v4 turns these away
+        at add time as ``rejected_items``)."""
+        return [
+            i
+            for i, inp in enumerate(inputs)
+            if inp.target.kind is TargetKind.GRAPH and self.store.resolve(inp.target) is None
+        ]
+
+    def process(self, batch: Batch) -> Task:
+        """Resolve every item's destination, queue the batch, and return its task.
+
+        A dangling reference (graph, user or thread that does not exist) makes the batch
+        ``invalid`` and raises, naming the offending sequence indexes (decisions.md)."""
+        batch.check_can_process()
+        now = self.clock.now()
+        resolved = [self.store.resolve(item.target) for item in batch.items]
+        dangling = [item.sequence_index for item, r in zip(batch.items, resolved) if r is None]
+        if dangling:
+            batch.invalid_items = dangling
+            batch.set_status(BatchStatus.INVALID, now)
+            shown = ", ".join(map(str, dangling[:20])) + (" ..." if len(dangling) > 20 else "")
+            raise InvalidInput(
+                "invalid_references",
+                f"batch contains invalid references: items {shown} name a graph, user or thread that does not exist",
+                details={"invalid_items": dangling},
+            )
+        for item, (graph, thread) in zip(batch.items, resolved):  # type: ignore[misc]
+            item.graph, item.thread = graph, thread
+        batch.processed_at = now
+        batch.set_status(BatchStatus.QUEUED, now)
+        for item in batch.items:
+            batch.move_item(item, ItemStatus.QUEUED, now)
+        task = self.task_for(batch, "batch.process")
+        self.processor.enqueue(self.work, batch.items)
+        return task
+
+    def task_for(self, batch: Batch, task_type: str) -> Task:
+        if batch.task_uuid is None:
+            task = Task(uuid=self.ids.uuid(), type=task_type, batch=batch, created_at=self.clock.now())
+            self.tasks[task.uuid] = task
+            batch.task_uuid = task.uuid
+        return self.tasks[batch.task_uuid]
+
+    def task(self, task_uuid: str) -> Task:
+        task = self.tasks.get(task_uuid)
+        if task is None:
+            raise NotFound("task_not_found", f"task {task_uuid} not found")
+        return task
+
+    def delete_batch(self, batch: Batch) -> None:
+        batch.check_can_delete()
+        del self.batches[batch.uuid]
+        if batch.task_uuid is not None:
+            self.tasks.pop(batch.task_uuid, None)
+
+    def cancel_batch(self, batch: Batch) -> None:
+        batch.cancel(self.clock.now())
+
+    def list_batches(self, status: BatchStatus | None, after_serial: int, limit: int) -> tuple[list[Batch], int | None]:
+        """Batches in creation order from serial *after_serial* on; returns the page and the
+        serial the next page starts at (None on the last page)."""
+        page: list[Batch] = []
+        for batch in self._batches_from(after_serial, status):
+            if len(page) == limit:
+                return page, batch.serial
+            page.append(batch)
+        return page, None
+
+    def count_batches(self, status: BatchStatus | None) -> int:
+        if status is None:
+            return len(self.batches)
+        return sum(1 for b in self.batches.values() if b.status is status)
+
+    def _batches_from(self, serial: int, status: BatchStatus | None) -> Iterator[Batch]:
+        for batch in self.batches.values():
+            if batch.serial >= serial and (status is None or batch.status is status):
+                yield batch
+
+    @staticmethod
+    def list_items(batch: Batch, status: ItemStatus | None, start: int, limit: int) -> tuple[list[Item], int | None]:
+        """Items in sequence order from index *start* on; returns the page and the index the
+        next page starts at (None on the last page)."""
+        page: list[Item] = []
+        for item in batch.iter_items(start, status):
+            if len(page) == limit:
+                return page, item.sequence_index
+            page.append(item)
+        return page, None
+
+    # -- processing mode ---------------------------------------------------------------------
+
+    @property
+    def mode(self) -> ProcessingMode:
+        return self.work.mode
+
+    def set_mode(self, mode: ProcessingMode) -> None:
+        self.processor.set_mode(self.work, mode)
+
+
+class TenantRegistry:
+    def __init__(self, clock: Clock, ids: IdFactory, processor: Processor, api_keys: list[str] | None) -> None:
+        self.clock = clock
+        self.ids = ids
+        self.processor = processor
+        self.allowed = frozenset(api_keys) if api_keys else None
+        self._tenants: dict[tuple[Service, str], Tenant] = {}
+
+    def get(self, service: Service, key: str) -> Tenant:
+        """The tenant for *key*, created on first use; raises :class:`Unauthorized` for an
+        empty key or, when keys are configured, an unknown one."""
+        tenant = self._tenants.get((service, key))
+        if tenant is not None:
+            return tenant
+        if not key:
+            raise Unauthorized("unauthorized", "an API key is required")
+        if self.allowed is not None and key not in self.allowed:
+            raise Unauthorized("unauthorized", "invalid API key")
+        tenant = Tenant(key, service, self.clock, self.ids, self.processor)
+        self._tenants[(service, key)] = tenant
+        return tenant
+
+    def find(self, service: Service, key: str) -> Tenant | None:
+        return self._tenants.get((service, key))
+
+    def all(self) -> list[Tenant]:
+        return list(self._tenants.values())
+
+    def drop(self, tenant: Tenant) -> None:
+        self.processor.forget(tenant.work)
+        del self._tenants[(tenant.service, tenant.key)]
+
+    def drop_all(self) -> None:
+        for tenant in self.all():
+            self.drop(tenant)

@@ -1,0 +1,52 @@
+"""RFC 3339 timestamps, in and out.
+
+In: Zep items carry their reference time as an RFC 3339 string with an offset (v2
+``created_at``, v4 ``reference_time``; zep-ingest refuses naive timestamps and so do we — see
+reference/zep-wire-contract.md §3 and decisions.md "Timestamps on the wire"). An offset other
+than ``Z`` is accepted and normalised to UTC.
+
+Out: always UTC with a ``Z`` suffix, microseconds kept when they are not zero.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+
+from .errors import InvalidInput
+
+_RFC3339 = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
+)
+
+
+def parse_rfc3339(value: str, param: str) -> datetime:
+    """Parse *value* or raise :class:`InvalidInput` naming *param*."""
+    if not isinstance(value, str) or not _RFC3339.match(value):
+        raise InvalidInput(
+            "invalid_timestamp",
+            f"{param}: {value!r} is not an RFC 3339 timestamp with a UTC offset "
+            "(for example 2024-06-15T10:30:00Z)",
+            param=param,
+        )
+    text = value.replace("z", "Z").replace("t", "T")
+    head, sep, frac_and_zone = text.partition(".")
+    if sep:  # Python's fromisoformat takes at most 6 fractional digits
+        digits = re.match(r"\d+", frac_and_zone).group(0)  # type: ignore[union-attr]
+        text = f"{head}.{digits[:6].ljust(6, '0')}{frac_and_zone[len(digits):]}"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise InvalidInput(
+            "invalid_timestamp", f"{param}: {value!r} is not a valid date and time ({exc})", param=param
+        ) from None
+    return parsed.astimezone(timezone.utc)
+
+
+def format_rfc3339(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    value = value.astimezone(timezone.utc)
+    if value.microsecond:
+        return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")

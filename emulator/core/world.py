@@ -1,0 +1,27 @@
+"""The world: the clock, the id source, the processor and every tenant, built from settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .clock import EmulatorClock
+from .ids import IdFactory
+from .processor import ProcessingMode, Processor
+from .tenants import TenantRegistry
+
+
+@dataclass
+class WorldConfig:
+    processing: ProcessingMode = ProcessingMode.REALTIME
+    item_seconds: float = 0.01
+    api_keys: list[str] | None = None
+    seed: int | None = None
+
+
+class World:
+    def __init__(self, config: WorldConfig | None = None) -> None:
+        self.config = config or WorldConfig()
+        self.clock = EmulatorClock()
+        self.ids = IdFactory(self.config.seed)
+        self.processor = Processor(self.clock, self.config.processing, self.config.item_seconds)
+        self.tenants = TenantRegistry(self.clock, self.ids, self.processor, self.config.api_keys)

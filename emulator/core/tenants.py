@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from itertools import count
 from typing import Any, Callable, Iterator
 
 from .batches import Batch, BatchStatus, Item, ItemInput, ItemStatus, TargetKind
@@ -50,7 +49,7 @@ class Tenant:
         self.idempotency = IdempotencyStore()
         self.work = processor.new_queue(self._ingest)
         self.observers: list[Observer] = []
-        self._serials = count()
+        self.next_serial = 0
 
     def _ingest(self, item: Item, now: datetime):  # type: ignore[no-untyped-def]
         return ingest_item(self.store, item, now, self.ids.uuid)
@@ -70,7 +69,7 @@ class Tenant:
         now = self.clock.now()
         batch = Batch(
             uuid=self.ids.uuid(),
-            serial=next(self._serials),
+            serial=self.next_serial,
             created_at=now,
             updated_at=now,
             metadata=metadata,
@@ -78,6 +77,7 @@ class Tenant:
             strict_ontology=strict_ontology,
             observer=self._observe,
         )
+        self.next_serial += 1
         self.batches[batch.uuid] = batch
         return batch
 

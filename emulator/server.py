@@ -1,0 +1,80 @@
+"""A server on its own event loop in a background thread, for tests in the same process.
+
+Sync SDK clients (the common case) then work from ordinary tests and async ones from async
+tests. The socket is bound to port 0 by us and handed to the site, so there is no free-port
+race (design.md "The in-process server"). Anything that touches the world from the test's
+thread goes through the server's loop (:meth:`BackgroundServer.call`), never around it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from concurrent.futures import Future
+from typing import Any, Callable, TypeVar
+
+from aiohttp import web
+
+from .app import build_app
+from .core.world import World, WorldConfig
+
+T = TypeVar("T")
+
+
+class BackgroundServer:
+    def __init__(self, config: WorldConfig | None = None, host: str = "127.0.0.1") -> None:
+        self.world = World(config)
+        self.host = host
+        self.port = 0
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="emulator", daemon=True)
+        self._runner: web.AppRunner | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def zep_v2_url(self) -> str:
+        return f"{self.base_url}/api/v2"
+
+    @property
+    def zep_v4_url(self) -> str:
+        return f"{self.base_url}/api/v4"
+
+    def start(self) -> "BackgroundServer":
+        self._thread.start()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.host, 0))
+        self.port = sock.getsockname()[1]
+        asyncio.run_coroutine_threadsafe(self._start(sock), self._loop).result(timeout=30)
+        return self
+
+    async def _start(self, sock: socket.socket) -> None:
+        self._runner = web.AppRunner(build_app(self.world), access_log=None, handle_signals=False)
+        await self._runner.setup()
+        await web.SockSite(self._runner, sock).start()
+
+    def call(self, fn: Callable[[World], T]) -> T:
+        """Run ``fn(world)`` on the server's loop and return its result."""
+
+        async def run() -> T:
+            return fn(self.world)
+
+        future: Future[T] = asyncio.run_coroutine_threadsafe(run(), self._loop)
+        return future.result(timeout=30)
+
+    def stop(self) -> None:
+        if self._runner is not None:
+            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(timeout=30)
+            self._runner = None
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=30)
+
+    def __enter__(self) -> "BackgroundServer":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()

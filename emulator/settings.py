@@ -1,0 +1,75 @@
+"""The server's settings: one pydantic model, filled from command-line flags, each of which
+can also be given as an environment variable ``EMULATOR_<NAME>`` (flags win)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import Optional, Sequence
+
+from pydantic import BaseModel, Field
+
+from .core.processor import ProcessingMode
+from .core.world import WorldConfig
+
+
+class Settings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    processing: ProcessingMode = ProcessingMode.REALTIME
+    item_seconds: float = Field(default=0.01, ge=0)
+    api_keys: list[str] = Field(default_factory=list)
+    seed: Optional[int] = None
+    log_level: str = "INFO"
+
+    def world_config(self) -> WorldConfig:
+        return WorldConfig(
+            processing=self.processing,
+            item_seconds=self.item_seconds,
+            api_keys=self.api_keys or None,
+            seed=self.seed,
+        )
+
+
+def _env(name: str) -> str | None:
+    value = os.environ.get(f"EMULATOR_{name}")
+    return value if value not in (None, "") else None
+
+
+def parse_args(argv: Sequence[str] | None = None) -> Settings:
+    parser = argparse.ArgumentParser(
+        prog="memory-batch-emulator",
+        description="In-memory emulator of the Zep Batch API (wire v2 and v4). "
+        "Every flag can also be set as EMULATOR_<NAME>, e.g. EMULATOR_PORT=0.",
+    )
+    parser.add_argument("--host", default=_env("HOST") or "127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=int(_env("PORT") or 8000), help="port; 0 picks a free one (default 8000)")
+    parser.add_argument(
+        "--processing",
+        choices=[m.value for m in ProcessingMode],
+        default=_env("PROCESSING") or "realtime",
+        help="realtime: each item costs --item-seconds; instant: batches finish before process returns; "
+        "manual: nothing moves until /_emulator/processing/step or run-until-idle (default realtime)",
+    )
+    parser.add_argument("--item-seconds", type=float, default=float(_env("ITEM_SECONDS") or 0.01), help="realtime cost of one item (default 0.01)")
+    parser.add_argument(
+        "--api-key",
+        action="append",
+        dest="api_keys",
+        default=None,
+        help="accept only this key (repeatable; EMULATOR_API_KEY takes a comma-separated list). "
+        "None given: any non-empty key is accepted and owns its own isolated tenant",
+    )
+    parser.add_argument("--seed", type=int, default=int(_env("SEED")) if _env("SEED") else None, help="seed for repeatable ids")
+    parser.add_argument("--log-level", default=_env("LOG_LEVEL") or "INFO", help="DEBUG, INFO, WARNING ... (default INFO)")
+    args = parser.parse_args(argv)
+    keys = args.api_keys if args.api_keys is not None else [k for k in (_env("API_KEY") or "").split(",") if k]
+    return Settings(
+        host=args.host,
+        port=args.port,
+        processing=ProcessingMode(args.processing),
+        item_seconds=args.item_seconds,
+        api_keys=keys,
+        seed=args.seed,
+        log_level=args.log_level.upper(),
+    )

@@ -1,0 +1,166 @@
+"""HTTP plumbing shared by every dialect: routes as data, the dialect description, JSON in
+and out, query parameters, and the translation of validation failures into core errors."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable
+
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+from ..core.errors import EmulatorError, ErrorKind, InvalidInput
+from ..core.limits import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MIN_PAGE_SIZE
+from ..core.tenants import Service, Tenant
+from ..core.world import World
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+#: Where the application keeps its world.
+WORLD = web.AppKey("world", World)
+
+STATUS_FOR_KIND: dict[ErrorKind, int] = {
+    ErrorKind.INVALID: 400,
+    ErrorKind.UNAUTHORIZED: 401,
+    ErrorKind.NOT_FOUND: 404,
+    ErrorKind.CONFLICT: 409,
+    ErrorKind.TOO_LARGE: 413,
+}
+
+
+@dataclass(frozen=True)
+class Route:
+    """One endpoint: what the app registers, and (later) what the OpenAPI document lists."""
+
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+    body: type[BaseModel] | None = None
+    status: int = 200
+
+
+@dataclass(frozen=True)
+class ErrorInfo:
+    status: int
+    code: str
+    message: str
+    param: str | None = None
+    details: dict[str, Any] | None = None
+    request_id: str | None = None
+
+    @classmethod
+    def from_error(cls, exc: EmulatorError, request_id: str | None) -> "ErrorInfo":
+        return cls(STATUS_FOR_KIND[exc.kind], exc.code, exc.message, exc.param, exc.details, request_id)
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """How one API version is spelled on the wire, as far as the shared middleware cares."""
+
+    name: str
+    prefix: str
+    service: Service | None
+    #: Authorization schemes accepted, e.g. ("Api-Key", "Bearer"); empty = no auth needed.
+    auth_schemes: tuple[str, ...]
+    error_body: Callable[[ErrorInfo], Any]
+    routes: list[Route] = field(default_factory=list)
+    #: Whether mutating calls honour an ``Idempotency-Key`` header (Zep v4).
+    idempotency: bool = False
+
+    def error_response(self, info: ErrorInfo, headers: dict[str, str] | None = None) -> web.Response:
+        return json_response(self.error_body(info), info.status, headers=headers)
+
+
+def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(
+        body=json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode(),
+        status=status,
+        content_type="application/json",
+        headers=headers,
+    )
+
+
+def no_content() -> web.Response:
+    return web.Response(status=204)
+
+
+def tenant_of(request: web.Request) -> Tenant:
+    return request["tenant"]  # type: ignore[no-any-return]
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+async def read_object(request: web.Request) -> dict[str, Any]:
+    """The request body as a JSON object. An empty body reads as ``{}`` (zep-cloud 3.x sends
+    ``batch.create()`` with Content-Length 0 but a JSON content type, wire contract §0)."""
+    raw = await request.read()
+    if not raw.strip():
+        return {}
+    try:
+        payload = json.loads(raw, parse_constant=_reject_constant)
+    except UnicodeDecodeError:
+        raise InvalidInput("invalid_json", "the request body is not UTF-8 text") from None
+    except ValueError as exc:
+        raise InvalidInput("invalid_json", f"the request body is not valid JSON: {exc}") from None
+    if not isinstance(payload, dict):
+        raise InvalidInput("invalid_body", f"the request body must be a JSON object, not {type(payload).__name__}")
+    return payload
+
+
+async def read_model(request: web.Request, model: type[BaseModel]) -> Any:
+    return parse_model(model, await read_object(request))
+
+
+def parse_model(model: type[BaseModel], payload: dict[str, Any]) -> Any:
+    try:
+        return model.model_validate(payload)
+    except ValidationError as exc:
+        raise validation_failure(exc) from None
+
+
+def validation_failure(exc: ValidationError) -> InvalidInput:
+    """The first pydantic error as an InvalidInput naming the field like ``items[3].role``."""
+    first = exc.errors(include_url=False)[0]
+    param = loc_to_param(first["loc"])
+    message = first["msg"]
+    if first["type"] == "missing":
+        message = "is required"
+    elif first["type"] == "extra_forbidden":
+        message = "is not a known field"
+    return InvalidInput("invalid_request", f"{param}: {message}" if param else message, param=param or None)
+
+
+def loc_to_param(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def query_int(request: web.Request, name: str, default: int | None, low: int, high: int | None) -> int | None:
+    raw = request.query.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidInput("invalid_parameter", f"{name} must be an integer, not {raw!r}", param=name) from None
+    if value < low or (high is not None and value > high):
+        bound = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise InvalidInput("invalid_parameter", f"{name} must be {bound}; got {value}", param=name)
+    return value
+
+
+def page_size(request: web.Request, name: str) -> int:
+    """decisions.md "Pagination": 1–200, default 50; out of range is a 400."""
+    value = query_int(request, name, DEFAULT_PAGE_SIZE, MIN_PAGE_SIZE, MAX_PAGE_SIZE)
+    assert value is not None
+    return value
+

@@ -1,0 +1,120 @@
+"""What Zep v2 and v4 share on the wire: the enums, the item rules that are the same in both
+versions once the field names are mapped, and the path-id check.
+
+Enums (zep-cloud 3.30.0 and 4.0.1 type modules): item ``type`` graph_episode |
+thread_message; ``data_type`` text | json | message (v2's ``GraphDataType`` also lists
+``fact_triple``, which the batch docs never describe, so batch items refuse it); roles
+system | assistant | user | function | tool, plus ``norole`` (v2's enum; accepted leniently in
+v4 because zep-ingest sends it, decisions.md).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from ..core.batches import Batch, Item, ItemInput, ItemKind, KeySpace, Ref, TargetKind
+from ..core.errors import InvalidInput
+from ..core.graph import Graph, GraphStore, Thread, User
+from ..core.ids import is_uuid
+from ..core.metadata import check_item_metadata
+from ..core.timestamps import parse_rfc3339
+
+ItemType = Literal["graph_episode", "thread_message"]
+DataType = Literal["text", "json", "message"]
+Role = Literal["norole", "system", "assistant", "user", "function", "tool"]
+ROLES: tuple[str, ...] = ("norole", "system", "assistant", "user", "function", "tool")
+
+
+def check_uuid(value: str, param: str) -> str:
+    """v4 docs (migrating-from-v3): a non-UUID where a UUID is expected is a 400
+    ``invalid_identifier``; batch ids are UUIDs in both versions."""
+    if not is_uuid(value):
+        raise InvalidInput("invalid_identifier", f"{param} {value!r} is not a UUID", param=param)
+    return value
+
+
+def item_input(
+    index: int,
+    *,
+    kind: str,
+    graph: str | None,
+    user: str | None,
+    thread: str | None,
+    space: KeySpace,
+    names: dict[str, str],
+    data: str | None,
+    data_type: str | None,
+    content: str | None,
+    role: str | None,
+    name: str | None,
+    metadata: Any,
+    reference_time: str | None,
+    document_id: str | None,
+    source_description: str | None,
+) -> ItemInput:
+    """Check one item's cross-field rules and build the core's :class:`ItemInput`.
+
+    *names* maps the neutral names graph / user / thread / reference_time to this dialect's
+    field names, for error messages. Rules: a graph_episode names exactly one of graph and
+    user and carries ``data``; a thread_message names a thread and carries ``content`` and
+    ``role``; metadata follows :func:`check_item_metadata`; the timestamp is RFC 3339 with an
+    offset.
+    """
+    at = f"items[{index}]"
+    if kind == "graph_episode":
+        if (graph is None) == (user is None):
+            raise InvalidInput(
+                "invalid_target",
+                f"{at}: a graph_episode needs exactly one of {names['graph']} and {names['user']}",
+                param=f"{at}.{names['graph']}",
+            )
+        if not data:
+            raise InvalidInput("invalid_request", f"{at}.data: is required for a graph_episode", param=f"{at}.data")
+        target = Ref(TargetKind.GRAPH, space, graph) if graph is not None else Ref(TargetKind.USER, space, user)  # type: ignore[arg-type]
+        text, item_kind = data, ItemKind.GRAPH_EPISODE
+    else:
+        if thread is None:
+            raise InvalidInput(
+                "invalid_target", f"{at}: a thread_message needs {names['thread']}", param=f"{at}.{names['thread']}"
+            )
+        if not content:
+            raise InvalidInput("invalid_request", f"{at}.content: is required for a thread_message", param=f"{at}.content")
+        if role is None:
+            raise InvalidInput("invalid_request", f"{at}.role: is required for a thread_message", param=f"{at}.role")
+        target = Ref(TargetKind.THREAD, space, thread)
+        text, item_kind = content, ItemKind.THREAD_MESSAGE
+    if space is KeySpace.UUID:
+        check_uuid(target.value, f"{at}.{names[target.kind.value]}")
+    when: datetime | None = None
+    if reference_time is not None:
+        when = parse_rfc3339(reference_time, f"{at}.{names['reference_time']}")
+    return ItemInput(
+        kind=item_kind,
+        target=target,
+        data=text,
+        data_type=(data_type or "text") if item_kind is ItemKind.GRAPH_EPISODE else None,
+        role=role if item_kind is ItemKind.THREAD_MESSAGE else None,
+        name=name if item_kind is ItemKind.THREAD_MESSAGE else None,
+        metadata=check_item_metadata(metadata, f"{at}.metadata"),
+        reference_time=when,
+        document_id=document_id if item_kind is ItemKind.GRAPH_EPISODE else None,
+        source_description=source_description if item_kind is ItemKind.GRAPH_EPISODE else None,
+    )
+
+
+def item_targets(store: GraphStore, item: Item) -> tuple[Graph | None, User | None, Thread | None]:
+    """The graph, user (for user graphs) and thread an item names, resolved now if the batch
+    has not been processed yet (None where the reference does not resolve)."""
+    graph, thread = item.graph, item.thread
+    if graph is None:
+        resolved = store.resolve(item.target)
+        if resolved is not None:
+            graph, thread = resolved
+    user = graph.user if graph is not None else None
+    return graph, user, thread
+
+
+def percent_complete(batch: Batch) -> float:
+    total = len(batch.items)
+    return round(100.0 * batch.done_items() / total, 2) if total else 0.0

@@ -1,0 +1,420 @@
+"""Zep API v2, as zep-cloud 3.30.0 speaks it, under ``/api/v2``.
+
+Spelling (reference/zep-wire-contract.md §1a, §2, §4a): ids are ``batch_id``, ``item_id``,
+``graph_id``, ``user_id``, ``thread_id`` (client-chosen for graphs, users and threads); an
+item's timestamp is ``created_at``; ``add`` answers a bare JSON array; pages are
+``limit`` + integer ``cursor`` with ``next_cursor`` null on the last page; errors are
+``{"message": "..."}``. Auth is ``Authorization: Api-Key <key>``.
+
+Our cursor for v2 lists is the position the next page starts at: for an unfiltered item list
+that is exactly the offset decisions.md asks for; with a ``status`` filter it is the sequence
+index to resume from, so filtered paging does not rescan earlier items. For the batch list it
+is the creation serial of the next batch, so deleting a batch never shifts a later page.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, StrictBool, StrictStr
+
+from ..core.batches import Batch, BatchStatus, Item, ItemStatus, KeySpace
+from ..core.errors import InvalidInput
+from ..core.graph import Graph, Thread, User
+from ..core.tasks import Task, batch_stage
+from ..core.tenants import Service
+from ..core.timestamps import format_rfc3339 as ts
+from .http import Dialect, ErrorInfo, Route, json_response, page_size, query_int, read_model, tenant_of
+from .zep_common import DataType, ItemType, Role, check_uuid, item_input, item_targets, percent_complete
+
+PREFIX = "/api/v2"
+
+
+# -- request models (zep-cloud 3.30.0 request bodies) ------------------------------------------
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class CreateBatchRequest(_Body):
+    ignore_roles: Optional[list[Role]] = None
+    metadata: Optional[dict[str, Any]] = None
+    strict_ontology: Optional[StrictBool] = None
+
+
+class BatchAddItem(_Body):
+    type: ItemType
+    data: Optional[StrictStr] = None
+    data_type: Optional[DataType] = None
+    graph_id: Optional[StrictStr] = None
+    user_id: Optional[StrictStr] = None
+    thread_id: Optional[StrictStr] = None
+    document_id: Optional[StrictStr] = None
+    content: Optional[StrictStr] = None
+    role: Optional[Role] = None
+    name: Optional[StrictStr] = None
+    metadata: Optional[Any] = None
+    source_description: Optional[StrictStr] = None
+    created_at: Optional[StrictStr] = None
+
+
+class AddItemsRequest(_Body):
+    items: list[BatchAddItem]
+
+
+class CreateUserRequest(_Body):
+    user_id: StrictStr
+    email: Optional[StrictStr] = None
+    first_name: Optional[StrictStr] = None
+    last_name: Optional[StrictStr] = None
+    metadata: Optional[dict[str, Any]] = None
+    time_zone: Optional[StrictStr] = None
+    disable_default_ontology: Optional[StrictBool] = None
+
+
+class CreateGraphRequest(_Body):
+    graph_id: StrictStr
+    name: Optional[StrictStr] = None
+    description: Optional[StrictStr] = None
+    time_zone: Optional[StrictStr] = None
+
+
+class CreateThreadRequest(_Body):
+    thread_id: StrictStr
+    user_id: StrictStr
+
+
+_NAMES = {"graph": "graph_id", "user": "user_id", "thread": "thread_id", "reference_time": "created_at"}
+
+
+# -- serialisation -----------------------------------------------------------------------------
+
+
+def batch_json(batch: Batch) -> dict[str, Any]:
+    c = batch.counts
+    body: dict[str, Any] = {
+        "batch_id": batch.uuid,
+        "status": batch.status.value,
+        "item_count": len(batch.items),
+        "metadata": batch.metadata,
+        "ignore_roles": batch.ignore_roles,
+        "strict_ontology": batch.strict_ontology,
+        "created_at": ts(batch.created_at),
+        "updated_at": ts(batch.updated_at),
+        "processed_at": ts(batch.processed_at),
+        "completed_at": ts(batch.completed_at),
+        # The guide: "Before batch.process is called the batch is in draft and the progress
+        # counts are unpopulated".
+        "progress": None
+        if batch.processed_at is None
+        else {
+            "total_items": len(batch.items),
+            "queued_items": c[ItemStatus.QUEUED],
+            "processing_items": c[ItemStatus.PROCESSING],
+            "succeeded_items": c[ItemStatus.SUCCEEDED],
+            "failed_items": c[ItemStatus.FAILED],
+            "skipped_items": c[ItemStatus.SKIPPED],
+            "canceled_items": c[ItemStatus.CANCELED],
+            "percent_complete": percent_complete(batch),
+        },
+    }
+    if batch.invalid_items is not None:
+        body["invalid_items"] = batch.invalid_items
+    return body
+
+
+def item_json(request: web.Request, item: Item) -> dict[str, Any]:
+    graph, user, thread = item_targets(tenant_of(request).store, item)
+    return {
+        "item_id": item.uuid,
+        "kind": item.kind.value,
+        "status": item.status.value,
+        "sequence_index": item.sequence_index,
+        "source_uuid": item.episode_uuid,
+        "episode_uuid": item.episode_uuid,
+        "graph_id": graph.graph_id if graph is not None and user is None else None,
+        "graph_uuid": graph.uuid if graph is not None else None,
+        "user_id": user.user_id if user is not None else None,
+        "user_uuid": user.uuid if user is not None else None,
+        "thread_id": thread.thread_id if thread is not None else None,
+        "document_id": item.document_id,
+        "error": item.error,
+        "created_at": ts(item.created_at),
+        "updated_at": ts(item.updated_at),
+    }
+
+
+def user_json(user: User) -> dict[str, Any]:
+    return {
+        "uuid": user.uuid,
+        "user_id": user.user_id,
+        "email": user.email,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "metadata": user.metadata,
+        "time_zone": user.time_zone,
+        "disable_default_ontology": user.disable_default_ontology,
+        "graph_uuid": user.graph.uuid,
+        "created_at": ts(user.created_at),
+        "updated_at": ts(user.updated_at),
+    }
+
+
+def graph_json(graph: Graph) -> dict[str, Any]:
+    return {
+        "uuid": graph.uuid,
+        "graph_id": graph.graph_id,
+        "name": graph.name,
+        "description": graph.description,
+        "time_zone": graph.time_zone,
+        "created_at": ts(graph.created_at),
+        "updated_at": ts(graph.updated_at),
+    }
+
+
+def thread_json(thread: Thread) -> dict[str, Any]:
+    return {
+        "uuid": thread.uuid,
+        "thread_id": thread.thread_id,
+        "user_id": thread.user.user_id,
+        "user_uuid": thread.user.uuid,
+        "graph_uuid": thread.user.graph.uuid,
+        "created_at": ts(thread.created_at),
+    }
+
+
+def task_json(task: Task) -> dict[str, Any]:
+    """zep-cloud 3.30.0 ``GetTaskResponse``."""
+    batch = task.batch
+    return {
+        "task_id": task.uuid,
+        "type": task.type,
+        "status": task.status,
+        "params": {"batch_id": batch.uuid},
+        "error": task.error,
+        "progress": {"stage": batch_stage(batch.status)},
+        "created_at": ts(task.created_at),
+        "started_at": ts(batch.started_at),
+        "completed_at": ts(batch.completed_at),
+        "updated_at": ts(batch.updated_at),
+    }
+
+
+# -- handlers ----------------------------------------------------------------------------------
+
+
+def _batch(request: web.Request) -> Batch:
+    return tenant_of(request).batch(check_uuid(request.match_info["batch_id"], "batch_id"))
+
+
+async def create_batch(request: web.Request) -> web.Response:
+    body: CreateBatchRequest = await read_model(request, CreateBatchRequest)
+    batch = tenant_of(request).create_batch(body.metadata, body.ignore_roles, body.strict_ontology)
+    return json_response(batch_json(batch))
+
+
+async def add_items(request: web.Request) -> web.Response:
+    tenant = tenant_of(request)
+    batch = _batch(request)
+    body: AddItemsRequest = await read_model(request, AddItemsRequest)
+    batch.check_can_add(len(body.items))  # the limits come before per-item checks
+    inputs = [
+        item_input(
+            i,
+            kind=it.type,
+            graph=it.graph_id,
+            user=it.user_id,
+            thread=it.thread_id,
+            space=KeySpace.CLIENT_ID,
+            names=_NAMES,
+            data=it.data,
+            data_type=it.data_type,
+            content=it.content,
+            role=it.role,
+            name=it.name,
+            metadata=it.metadata,
+            reference_time=it.created_at,
+            document_id=it.document_id,
+            source_description=it.source_description,
+        )
+        for i, it in enumerate(body.items)
+    ]
+    items = tenant.add_items(batch, inputs)
+    return json_response([item_json(request, item) for item in items])
+
+
+async def process_batch(request: web.Request) -> web.Response:
+    tenant = tenant_of(request)
+    batch = _batch(request)
+    tenant.process(batch)
+    return json_response(batch_json(batch))
+
+
+async def get_batch(request: web.Request) -> web.Response:
+    return json_response(batch_json(_batch(request)))
+
+
+def _status_filter(request: web.Request, enum: type[BatchStatus] | type[ItemStatus]) -> Any:
+    raw = request.query.get("status")
+    if raw is None or raw == "":
+        return None
+    try:
+        return enum(raw)
+    except ValueError:
+        allowed = ", ".join(s.value for s in enum)
+        raise InvalidInput("invalid_parameter", f"status must be one of {allowed}; got {raw!r}", param="status") from None
+
+
+async def list_batches(request: web.Request) -> web.Response:
+    tenant = tenant_of(request)
+    limit = page_size(request, "limit")
+    status = _status_filter(request, BatchStatus)
+    cursor = query_int(request, "cursor", 0, 0, tenant.next_serial)
+    page, next_serial = tenant.list_batches(status, cursor or 0, limit)
+    return json_response({"batches": [batch_json(b) for b in page], "next_cursor": next_serial})
+
+
+async def list_items(request: web.Request) -> web.Response:
+    batch = _batch(request)
+    limit = page_size(request, "limit")
+    status = _status_filter(request, ItemStatus)
+    cursor = query_int(request, "cursor", 0, 0, len(batch.items))
+    page, next_index = tenant_of(request).list_items(batch, status, cursor or 0, limit)
+    return json_response({"items": [item_json(request, i) for i in page], "next_cursor": next_index})
+
+
+async def delete_batch(request: web.Request) -> web.Response:
+    batch = _batch(request)
+    tenant_of(request).delete_batch(batch)
+    return json_response({"message": f"Batch {batch.uuid} successfully deleted."})
+
+
+async def create_user(request: web.Request) -> web.Response:
+    tenant = tenant_of(request)
+    body: CreateUserRequest = await read_model(request, CreateUserRequest)
+    fields = body.model_dump(exclude={"user_id"})
+    user = tenant.store.create_user(body.user_id, tenant.clock.now(), **fields)
+    return json_response(user_json(user))
+
+
+async def get_user(request: web.Request) -> web.Response:
+    return json_response(user_json(tenant_of(request).store.user(KeySpace.CLIENT_ID, request.match_info["user_id"])))
+
+
+async def delete_user(request: web.Request) -> web.Response:
+    store = tenant_of(request).store
+    store.delete_user(store.user(KeySpace.CLIENT_ID, request.match_info["user_id"]))
+    return json_response({"message": "User deleted"})
+
+
+async def create_graph(request: web.Request) -> web.Response:
+    tenant = tenant_of(request)
+    body: CreateGraphRequest = await read_model(request, CreateGraphRequest)
+    graph = tenant.store.create_graph(
+        body.graph_id, tenant.clock.now(), name=body.name, description=body.description, time_zone=body.time_zone
+    )
+    return json_response(graph_json(graph))
+
+
+async def get_graph(request: web.Request) -> web.Response:
+    return json_response(graph_json(tenant_of(request).store.graph(KeySpace.CLIENT_ID, request.match_info["graph_id"])))
+
+
+async def delete_graph(request: web.Request) -> web.Response:
+    store = tenant_of(request).store
+    store.delete_graph(store.graph(KeySpace.CLIENT_ID, request.match_info["graph_id"]))
+    return json_response({"message": "Graph deleted"})
+
+
+async def create_thread(request: web.Request) -> web.Response:
+    tenant = tenant_of(request)
+    body: CreateThreadRequest = await read_model(request, CreateThreadRequest)
+    user = tenant.store.user(KeySpace.CLIENT_ID, body.user_id)
+    thread = tenant.store.create_thread(body.thread_id, user, tenant.clock.now())
+    return json_response(thread_json(thread))
+
+
+async def get_thread_messages(request: web.Request) -> web.Response:
+    """``thread.get(thread_id, limit?, cursor?, lastn?)``: a page of messages, oldest first;
+    ``lastn`` returns the most recent n instead."""
+    thread = tenant_of(request).store.thread(KeySpace.CLIENT_ID, request.match_info["thread_id"])
+    messages = thread.messages
+    lastn = query_int(request, "lastn", None, 1, None)
+    if lastn is not None:
+        page = messages[-lastn:]
+    else:
+        limit = query_int(request, "limit", None, 1, None)
+        cursor = query_int(request, "cursor", 0, 0, len(messages)) or 0
+        page = messages[cursor : cursor + limit if limit is not None else None]
+    return json_response(
+        {
+            "messages": [
+                {
+                    "uuid": m.uuid,
+                    "content": m.content,
+                    "role": m.role,
+                    "name": m.name,
+                    "metadata": m.metadata,
+                    "created_at": ts(m.reference_time),
+                    "processed": m.processed,
+                }
+                for m in page
+            ],
+            "row_count": len(page),
+            "total_count": len(messages),
+            "thread_created_at": ts(thread.created_at),
+            "user_id": thread.user.user_id,
+            "user_uuid": thread.user.uuid,
+        }
+    )
+
+
+async def delete_thread(request: web.Request) -> web.Response:
+    store = tenant_of(request).store
+    store.delete_thread(store.thread(KeySpace.CLIENT_ID, request.match_info["thread_id"]))
+    return json_response({"message": "Thread deleted"})
+
+
+async def get_task(request: web.Request) -> web.Response:
+    return json_response(task_json(tenant_of(request).task(request.match_info["task_id"])))
+
+
+def error_body(info: ErrorInfo) -> dict[str, Any]:
+    """v2 error body: ``{"message": ...}`` (zep-cloud 3.30.0 ``types.ApiError``); the
+    machine code rides along as an extra key."""
+    body: dict[str, Any] = {"message": info.message, "code": info.code}
+    if info.details:
+        body["details"] = info.details
+    return body
+
+
+ROUTES = [
+    Route("POST", "/batches", create_batch, "batch.create", CreateBatchRequest),
+    Route("POST", "/batches/{batch_id}/items", add_items, "batch.add", AddItemsRequest),
+    Route("POST", "/batches/{batch_id}/process", process_batch, "batch.process"),
+    Route("GET", "/batches/{batch_id}", get_batch, "batch.get"),
+    Route("GET", "/batches", list_batches, "batch.list"),
+    Route("GET", "/batches/{batch_id}/items", list_items, "batch.list_items"),
+    Route("DELETE", "/batches/{batch_id}", delete_batch, "batch.delete"),
+    Route("POST", "/users", create_user, "user.add", CreateUserRequest),
+    Route("GET", "/users/{user_id}", get_user, "user.get"),
+    Route("DELETE", "/users/{user_id}", delete_user, "user.delete"),
+    Route("POST", "/graph/create", create_graph, "graph.create", CreateGraphRequest),
+    Route("GET", "/graph/{graph_id}", get_graph, "graph.get"),
+    Route("DELETE", "/graph/{graph_id}", delete_graph, "graph.delete"),
+    Route("POST", "/threads", create_thread, "thread.create", CreateThreadRequest),
+    Route("GET", "/threads/{thread_id}/messages", get_thread_messages, "thread.get"),
+    Route("DELETE", "/threads/{thread_id}", delete_thread, "thread.delete"),
+    Route("GET", "/tasks/{task_id}", get_task, "task.get"),
+]
+
+DIALECT = Dialect(
+    name="zep-v2",
+    prefix=PREFIX,
+    service=Service.ZEP,
+    auth_schemes=("Api-Key", "Bearer"),
+    error_body=error_body,
+    routes=ROUTES,
+)

@@ -1,0 +1,450 @@
+"""Zep API v4, as zep-cloud 4.0.1 speaks it, under ``/api/v4``.
+
+Spelling (reference/zep-wire-contract.md §1b, §2, §4b): every record is named by its server
+``uuid`` (``graph_uuid``, ``user_uuid``, ``thread_uuid``); an item's timestamp is
+``reference_time``; ``add_items`` answers ``{items, rejected_items}`` and turns away
+graph_episode items whose graph does not exist (200, per item); ``process`` answers 202
+``{batch, task}`` and ``GET /tasks/{uuid}`` follows the batch; create answers 201 and delete
+204; pages are ``page_size`` + opaque string ``cursor`` with ``next_cursor`` absent on the last
+page and ``total_size`` always set; errors are ``{"error": {code, message, param, request_id,
+details}}``. Mutating calls honour ``Idempotency-Key`` (see core/idempotency.py).
+
+Responses are a superset of the SDK's models (which allow extra keys): ``Batch`` also carries
+``item_count``, ``updated_at``, ``processed_at``, ``completed_at`` and ``ignore_roles``; a failed
+``BatchItem`` carries ``error: {code, message}`` as the 2026-11-08 changelog describes.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, StrictBool, StrictStr
+
+from ..core.batches import Batch, BatchStatus, Item, ItemStatus, KeySpace
+from ..core.errors import InvalidInput
+from ..core.graph import Graph, Thread, User
+from ..core.tasks import Task, batch_stage
+from ..core.tenants import Service
+from ..core.timestamps import format_rfc3339 as ts
+from .cursors import decode_cursor, encode_cursor
+from .http import Dialect, ErrorInfo, Route, json_response, no_content, page_size, read_model, tenant_of
+from .zep_common import DataType, ItemType, Role, check_uuid, item_input, item_targets
+
+PREFIX = "/api/v4"
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class CreateBatchRequest(_Body):
+    ignore_roles: Optional[list[Role]] = None
+    metadata: Optional[dict[str, Any]] = None
+    strict_ontology: Optional[StrictBool] = None
+
+
+class BatchItemInput(_Body):
+    type: ItemType
+    data: Optional[StrictStr] = None
+    data_type: Optional[DataType] = None
+    graph_uuid: Optional[StrictStr] = None
+    user_uuid: Optional[StrictStr] = None
+    thread_uuid: Optional[StrictStr] = None
+    document_id: Optional[StrictStr] = None
+    source_description: Optional[StrictStr] = None
+    content: Optional[StrictStr] = None
+    role: Optional[Role] = None
+    name: Optional[StrictStr] = None
+    metadata: Optional[Any] = None
+    reference_time: Optional[StrictStr] = None
+
+
+class AddItemsRequest(_Body):
+    items: list[BatchItemInput]
+
+
+class CreateUserRequest(_Body):
+    user_id: Optional[StrictStr] = None
+    email: Optional[StrictStr] = None
+    first_name: Optional[StrictStr] = None
+    last_name: Optional[StrictStr] = None
+    metadata: Optional[dict[str, Any]] = None
+    time_zone: Optional[StrictStr] = None
+    disable_default_ontology: Optional[StrictBool] = None
+
+
+class CreateGraphRequest(_Body):
+    name: Optional[StrictStr] = None
+    description: Optional[StrictStr] = None
+    time_zone: Optional[StrictStr] = None
+
+
+class CreateThreadRequest(_Body):
+    user_uuid: StrictStr
+
+
+_NAMES = {"graph": "graph_uuid", "user": "user_uuid", "thread": "thread_uuid", "reference_time": "reference_time"}
+
+
+# -- serialisation -----------------------------------------------------------------------------
+
+
+def batch_json(batch: Batch) -> dict[str, Any]:
+    c = batch.counts
+    body: dict[str, Any] = {
+        "uuid": batch.uuid,
+        "status": batch.status.value,
+        "metadata": batch.metadata,
+        "strict_ontology": batch.strict_ontology,
+        "ignore_roles": batch.ignore_roles,
+        "item_count": len(batch.items),
+        "created_at": ts(batch.created_at),
+        "updated_at": ts(batch.updated_at),
+        "processed_at": ts(batch.processed_at),
+        "completed_at": ts(batch.completed_at),
+    }
+    if batch.processed_at is not None:  # "Present only once processing has started"
+        body["progress"] = {
+            "stage": batch_stage(batch.status),
+            "total_items": len(batch.items),
+            "processing_items": c[ItemStatus.PROCESSING],
+            "succeeded_items": c[ItemStatus.SUCCEEDED],
+            "failed_items": c[ItemStatus.FAILED],
+        }
+    if batch.invalid_items is not None:
+        body["invalid_items"] = batch.invalid_items
+    return body
+
+
+def item_json(request: web.Request, item: Item) -> dict[str, Any]:
+    graph, user, thread = item_targets(tenant_of(request).store, item)
+    body = {
+        "uuid": item.uuid,
+        "type": item.kind.value,
+        "status": item.status.value,
+        "sequence_index": item.sequence_index,
+        "source_uuid": item.episode_uuid,
+        "episode_uuid": item.episode_uuid,
+        "graph_uuid": graph.uuid if graph is not None else None,
+        "user_uuid": user.uuid if user is not None else None,
+        "thread_uuid": thread.uuid if thread is not None else None,
+        "created_at": ts(item.created_at),
+    }
+    if item.error is not None:
+        body["error"] = item.error
+    return body
+
+
+def task_json(task: Task) -> dict[str, Any]:
+    batch = task.batch
+    return {
+        "uuid": task.uuid,
+        "type": task.type,
+        "status": task.status,
+        "progress": {"stage": batch_stage(batch.status)},
+        "error": task.error,
+        "created_at": ts(task.created_at),
+        "started_at": ts(batch.started_at),
+        "completed_at": ts(batch.completed_at),
+        "updated_at": ts(batch.updated_at),
+    }
+
+
+def user_json(user: User) -> dict[str, Any]:
+    return {
+        "uuid": user.uuid,
+        "user_id": user.user_id,
+        "graph_uuid": user.graph.uuid,
+        "email": user.email,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "metadata": user.metadata,
+        "time_zone": user.time_zone,
+        "disable_default_ontology": user.disable_default_ontology,
+        "created_at": ts(user.created_at),
+    }
+
+
+def graph_json(graph: Graph) -> dict[str, Any]:
+    return {
+        "uuid": graph.uuid,
+        "graph_id": graph.graph_id,
+        "name": graph.name,
+        "description": graph.description,
+        "type": graph.type,
+        "user_uuid": graph.user.uuid if graph.user is not None else None,
+        "time_zone": graph.time_zone,
+        "created_at": ts(graph.created_at),
+        "updated_at": ts(graph.updated_at),
+    }
+
+
+def thread_json(thread: Thread) -> dict[str, Any]:
+    return {
+        "uuid": thread.uuid,
+        "thread_id": thread.thread_id,
+        "user_uuid": thread.user.uuid,
+        "graph_uuid": thread.user.graph.uuid,
+        "created_at": ts(thread.created_at),
+        "updated_at": ts(thread.updated_at),
+    }
+
+
+def page_json(items: list[dict[str, Any]], scope: str, next_position: int | None, total: int) -> dict[str, Any]:
+    body: dict[str, Any] = {"items": items, "total_size": total}
+    if next_position is not None:
+        body["next_cursor"] = encode_cursor(scope, next_position)
+    return body
+
+
+def _cursor(request: web.Request, scope: str) -> int:
+    raw = request.query.get("cursor")
+    return 0 if not raw else decode_cursor(scope, raw)
+
+
+# -- handlers ----------------------------------------------------------------------------------
+
+
+def _batch(request: web.Request) -> Batch:
+    return tenant_of(request).batch(check_uuid(request.match_info["batch_uuid"], "batch_uuid"))
+
+
+async def create_batch(request: web.Request) -> web.Response:
+    body: CreateBatchRequest = await read_model(request, CreateBatchRequest)
+    batch = tenant_of(request).create_batch(body.metadata, body.ignore_roles, body.strict_ontology)
+    return json_response(batch_json(batch), status=201)
+
+
+async def add_items(request: web.Request) -> web.Response:
+    tenant = tenant_of(request)
+    batch = _batch(request)
+    body: AddItemsRequest = await read_model(request, AddItemsRequest)
+    batch.check_can_add(len(body.items))  # the limits come before per-item checks
+    inputs = [
+        item_input(
+            i,
+            kind=it.type,
+            graph=it.graph_uuid,
+            user=it.user_uuid,
+            thread=it.thread_uuid,
+            space=KeySpace.UUID,
+            names=_NAMES,
+            data=it.data,
+            data_type=it.data_type,
+            content=it.content,
+            role=it.role,
+            name=it.name,
+            metadata=it.metadata,
+            reference_time=it.reference_time,
+            document_id=it.document_id,
+            source_description=it.source_description,
+        )
+        for i, it in enumerate(body.items)
+    ]
+    # decisions.md: a graph_episode whose graph does not exist is turned away at add time.
+    missing = set(tenant.unresolved_graphs(inputs))
+    accepted = [inp for i, inp in enumerate(inputs) if i not in missing]
+    items = tenant.add_items(batch, accepted) if accepted else []
+    return json_response(
+        {
+            "items": [item_json(request, item) for item in items],
+            "rejected_items": [
+                {"index": i, "reason": f"graph {inputs[i].target.value} not found"} for i in sorted(missing)
+            ],
+        }
+    )
+
+
+async def process_batch(request: web.Request) -> web.Response:
+    batch = _batch(request)
+    task = tenant_of(request).process(batch)
+    return json_response({"batch": batch_json(batch), "task": task_json(task)}, status=202)
+
+
+async def get_batch(request: web.Request) -> web.Response:
+    return json_response(batch_json(_batch(request)))
+
+
+async def list_batches(request: web.Request) -> web.Response:
+    tenant = tenant_of(request)
+    size = page_size(request, "page_size")
+    raw_status = request.query.get("status") or None
+    status = None
+    if raw_status is not None:
+        try:
+            status = BatchStatus(raw_status)
+        except ValueError:
+            raise InvalidInput(
+                "invalid_parameter",
+                f"status must be one of {', '.join(s.value for s in BatchStatus)}; got {raw_status!r}",
+                param="status",
+            ) from None
+    scope = f"batches:{status.value if status else ''}"
+    page, next_serial = tenant.list_batches(status, _cursor(request, scope), size)
+    return json_response(page_json([batch_json(b) for b in page], scope, next_serial, tenant.count_batches(status)))
+
+
+async def list_items(request: web.Request) -> web.Response:
+    """v4 has no status filter on list_items (zep-cloud 4.0.1)."""
+    batch = _batch(request)
+    size = page_size(request, "page_size")
+    scope = f"items:{batch.uuid}"
+    page, next_index = tenant_of(request).list_items(batch, None, _cursor(request, scope), size)
+    return json_response(page_json([item_json(request, i) for i in page], scope, next_index, len(batch.items)))
+
+
+async def delete_batch(request: web.Request) -> web.Response:
+    tenant_of(request).delete_batch(_batch(request))
+    return no_content()
+
+
+def _user(request: web.Request) -> User:
+    return tenant_of(request).store.user(KeySpace.UUID, check_uuid(request.match_info["user_uuid"], "user_uuid"))
+
+
+def _graph(request: web.Request) -> Graph:
+    return tenant_of(request).store.graph(KeySpace.UUID, check_uuid(request.match_info["graph_uuid"], "graph_uuid"))
+
+
+def _thread(request: web.Request) -> Thread:
+    return tenant_of(request).store.thread(KeySpace.UUID, check_uuid(request.match_info["thread_uuid"], "thread_uuid"))
+
+
+async def create_user(request: web.Request) -> web.Response:
+    tenant = tenant_of(request)
+    body: CreateUserRequest = await read_model(request, CreateUserRequest)
+    user = tenant.store.create_user(body.user_id, tenant.clock.now(), **body.model_dump(exclude={"user_id"}))
+    return json_response(user_json(user), status=201)
+
+
+async def get_user(request: web.Request) -> web.Response:
+    return json_response(user_json(_user(request)))
+
+
+async def delete_user(request: web.Request) -> web.Response:
+    tenant_of(request).store.delete_user(_user(request))
+    return no_content()
+
+
+async def create_graph(request: web.Request) -> web.Response:
+    tenant = tenant_of(request)
+    body: CreateGraphRequest = await read_model(request, CreateGraphRequest)
+    graph = tenant.store.create_graph(None, tenant.clock.now(), **body.model_dump())
+    return json_response(graph_json(graph), status=201)
+
+
+async def get_graph(request: web.Request) -> web.Response:
+    return json_response(graph_json(_graph(request)))
+
+
+async def delete_graph(request: web.Request) -> web.Response:
+    tenant_of(request).store.delete_graph(_graph(request))
+    return no_content()
+
+
+async def create_thread(request: web.Request) -> web.Response:
+    tenant = tenant_of(request)
+    body: CreateThreadRequest = await read_model(request, CreateThreadRequest)
+    user = tenant.store.user(KeySpace.UUID, check_uuid(body.user_uuid, "user_uuid"))
+    thread = tenant.store.create_thread(None, user, tenant.clock.now())
+    return json_response(thread_json(thread), status=201)
+
+
+async def get_thread(request: web.Request) -> web.Response:
+    return json_response(thread_json(_thread(request)))
+
+
+async def delete_thread(request: web.Request) -> web.Response:
+    tenant_of(request).store.delete_thread(_thread(request))
+    return no_content()
+
+
+async def list_messages(request: web.Request) -> web.Response:
+    """``thread.list_messages``: by ``created_at`` (the only ``order_by``), ``order`` asc
+    (default) or desc."""
+    thread = _thread(request)
+    size = page_size(request, "page_size")
+    order = request.query.get("order") or "asc"
+    if order not in ("asc", "desc"):
+        raise InvalidInput("invalid_parameter", f"order must be asc or desc; got {order!r}", param="order")
+    order_by = request.query.get("order_by") or "created_at"
+    if order_by != "created_at":
+        raise InvalidInput("invalid_parameter", f"order_by must be created_at; got {order_by!r}", param="order_by")
+    scope = f"messages:{thread.uuid}:{order}"
+    start = _cursor(request, scope)
+    messages = thread.messages if order == "asc" else thread.messages[::-1]
+    page = messages[start : start + size]
+    next_position = start + size if start + size < len(messages) else None
+    return json_response(
+        page_json(
+            [
+                {
+                    "uuid": m.uuid,
+                    "thread_uuid": thread.uuid,
+                    "content": m.content,
+                    "role": m.role,
+                    "name": m.name,
+                    "metadata": m.metadata,
+                    "processed": m.processed,
+                    "reference_time": ts(m.reference_time),
+                    "created_at": ts(m.created_at),
+                }
+                for m in page
+            ],
+            scope,
+            next_position,
+            len(messages),
+        )
+    )
+
+
+async def get_task(request: web.Request) -> web.Response:
+    tenant = tenant_of(request)
+    return json_response(task_json(tenant.task(check_uuid(request.match_info["task_uuid"], "task_uuid"))))
+
+
+def error_body(info: ErrorInfo) -> dict[str, Any]:
+    """v4 error body (zep-cloud 4.0.1 ``types.ApiError`` = ``{"error": ErrorBody}``)."""
+    return {
+        "error": {
+            "code": info.code,
+            "message": info.message,
+            "param": info.param,
+            "request_id": info.request_id,
+            "details": info.details,
+        }
+    }
+
+
+
+ROUTES = [
+    Route("POST", "/batches", create_batch, "batch.create", CreateBatchRequest, 201),
+    Route("POST", "/batches/{batch_uuid}/items", add_items, "batch.add_items", AddItemsRequest),
+    Route("POST", "/batches/{batch_uuid}/process", process_batch, "batch.process", None, 202),
+    Route("GET", "/batches/{batch_uuid}", get_batch, "batch.get"),
+    Route("GET", "/batches", list_batches, "batch.list"),
+    Route("GET", "/batches/{batch_uuid}/items", list_items, "batch.list_items"),
+    Route("DELETE", "/batches/{batch_uuid}", delete_batch, "batch.delete", None, 204),
+    Route("POST", "/users", create_user, "user.create", CreateUserRequest, 201),
+    Route("GET", "/users/{user_uuid}", get_user, "user.get"),
+    Route("DELETE", "/users/{user_uuid}", delete_user, "user.delete", None, 204),
+    Route("POST", "/graphs", create_graph, "graph.create", CreateGraphRequest, 201),
+    Route("GET", "/graphs/{graph_uuid}", get_graph, "graph.get"),
+    Route("DELETE", "/graphs/{graph_uuid}", delete_graph, "graph.delete", None, 204),
+    Route("POST", "/threads", create_thread, "thread.create", CreateThreadRequest, 201),
+    Route("GET", "/threads/{thread_uuid}", get_thread, "thread.get"),
+    Route("DELETE", "/threads/{thread_uuid}", delete_thread, "thread.delete", None, 204),
+    Route("GET", "/threads/{thread_uuid}/messages", list_messages, "thread.list_messages"),
+    Route("GET", "/tasks/{task_uuid}", get_task, "task.get"),
+]
+
+DIALECT = Dialect(
+    name="zep-v4",
+    prefix=PREFIX,
+    service=Service.ZEP,
+    auth_schemes=("Api-Key", "Bearer"),
+    error_body=error_body,
+    routes=ROUTES,
+    idempotency=True,
+)

@@ -142,6 +142,8 @@ class Tenant:
         return task
 
     def delete_batch(self, batch: Batch) -> None:
+        if self.batches.get(batch.uuid) is not batch:
+            raise NotFound("batch_not_found", f"batch {batch.uuid} not found")
         batch.check_can_delete()
         del self.batches[batch.uuid]
         if batch.task_uuid is not None:

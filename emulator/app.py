@@ -89,7 +89,13 @@ async def dispatch(request: web.Request, handler: Handler) -> web.StreamResponse
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        info = ErrorInfo(exc.status, _HTTP_CODES.get(exc.status, "http_error"), _http_message(request, exc), request_id=request_id)
+        details = None
+        if isinstance(exc, web.HTTPMethodNotAllowed):
+            details = {"allowed": sorted(exc.allowed_methods)}
+            headers["Allow"] = ", ".join(details["allowed"])
+        info = ErrorInfo(
+            exc.status, _HTTP_CODES.get(exc.status, "http_error"), _http_message(request, exc), details=details, request_id=request_id
+        )
         return dialect.error_response(info, headers)
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)

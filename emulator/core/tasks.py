@@ -1,10 +1,13 @@
-"""Tasks: the handle v4 returns for asynchronous work (``process`` returns ``{batch, task}``;
-``GET /tasks/{uuid}`` follows it).
+"""Tasks: the handle v4 returns for asynchronous work.
 
-A task here always follows one batch, and its status is derived from the batch's on every
-read, so the two can never disagree (zep-cloud 4.0.1 ``TaskStatus``: pending, processing,
-succeeded, partial, failed; the v3 changelog of 2026-10-04: "the returned task's status
-follows the batch status").
+``process`` returns ``{batch, task}`` and ``GET /tasks/{uuid}`` follows it; v4 deletes of
+users, graphs and threads answer 202 with ``{"task": ...}`` (zep-cloud 4.0.1
+``UserDeleteResult`` / ``GraphDeleteResult`` / ``ThreadDeleteResult``).
+
+A task either follows one batch — its status is derived from the batch's on every read, so
+the two can never disagree (zep-cloud 4.0.1 ``TaskStatus``: pending, processing, succeeded,
+partial, failed; the v3 changelog of 2026-10-04: "the returned task's status follows the batch
+status") — or stands for work the emulator did at once (a delete), and is born succeeded.
 """
 
 from __future__ import annotations
@@ -33,30 +36,45 @@ _STAGE = {
 }
 
 
+def batch_stage(status: BatchStatus) -> str:
+    return _STAGE.get(status, "completed")
+
+
 @dataclass(slots=True, eq=False)
 class Task:
     uuid: str
     type: str
-    batch: Batch
     created_at: datetime
+    #: The batch this task follows; None for work done at once.
+    batch: Batch | None = None
 
     @property
     def status(self) -> str:
-        return _TASK_STATUS[self.batch.status]
+        return "succeeded" if self.batch is None else _TASK_STATUS[self.batch.status]
 
     @property
     def stage(self) -> str:
-        return batch_stage(self.batch.status)
+        return "completed" if self.batch is None else batch_stage(self.batch.status)
+
+    @property
+    def started_at(self) -> datetime | None:
+        return self.created_at if self.batch is None else self.batch.started_at
+
+    @property
+    def completed_at(self) -> datetime | None:
+        return self.created_at if self.batch is None else self.batch.completed_at
+
+    @property
+    def updated_at(self) -> datetime:
+        return self.created_at if self.batch is None else self.batch.updated_at
 
     @property
     def error(self) -> dict[str, str] | None:
-        status = self.batch.status
+        status = None if self.batch is None else self.batch.status
         if status is BatchStatus.CANCELED:
             return {"code": "batch_canceled", "message": "the batch was canceled"}
         if status is BatchStatus.FAILED:
             return {"code": "batch_failed", "message": "every item of the batch failed"}
+        if status is BatchStatus.INVALID:
+            return {"code": "invalid_references", "message": "the batch contains invalid references"}
         return None
-
-
-def batch_stage(status: BatchStatus) -> str:
-    return _STAGE.get(status, "completed")

@@ -130,10 +130,14 @@ class Tenant:
 
     def task_for(self, batch: Batch, task_type: str) -> Task:
         if batch.task_uuid is None:
-            task = Task(uuid=self.ids.uuid(), type=task_type, batch=batch, created_at=self.clock.now())
-            self.tasks[task.uuid] = task
-            batch.task_uuid = task.uuid
+            batch.task_uuid = self.new_task(task_type, batch).uuid
         return self.tasks[batch.task_uuid]
+
+    def new_task(self, task_type: str, batch: Batch | None = None) -> Task:
+        """A task that follows *batch*, or (without one) records work already done."""
+        task = Task(uuid=self.ids.uuid(), type=task_type, created_at=self.clock.now(), batch=batch)
+        self.tasks[task.uuid] = task
+        return task
 
     def task(self, task_uuid: str) -> Task:
         task = self.tasks.get(task_uuid)

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, StrictBool, StrictStr
 from ..core.batches import Batch, BatchStatus, Item, ItemStatus, KeySpace
 from ..core.errors import InvalidInput
 from ..core.graph import Graph, Thread, User
-from ..core.tasks import Task, batch_stage
+from ..core.tasks import Task
 from ..core.tenants import Service
 from ..core.timestamps import format_rfc3339 as ts
 from .http import Dialect, ErrorInfo, Route, json_response, page_size, query_int, read_model, tenant_of
@@ -187,18 +187,17 @@ def thread_json(thread: Thread) -> dict[str, Any]:
 
 def task_json(task: Task) -> dict[str, Any]:
     """zep-cloud 3.30.0 ``GetTaskResponse``."""
-    batch = task.batch
     return {
         "task_id": task.uuid,
         "type": task.type,
         "status": task.status,
-        "params": {"batch_id": batch.uuid},
+        "params": {"batch_id": task.batch.uuid} if task.batch is not None else {},
         "error": task.error,
-        "progress": {"stage": batch_stage(batch.status)},
+        "progress": {"stage": task.stage},
         "created_at": ts(task.created_at),
-        "started_at": ts(batch.started_at),
-        "completed_at": ts(batch.completed_at),
-        "updated_at": ts(batch.updated_at),
+        "started_at": ts(task.started_at),
+        "completed_at": ts(task.completed_at),
+        "updated_at": ts(task.updated_at),
     }
 
 

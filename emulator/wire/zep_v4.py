@@ -137,17 +137,16 @@ def item_json(request: web.Request, item: Item) -> dict[str, Any]:
 
 
 def task_json(task: Task) -> dict[str, Any]:
-    batch = task.batch
     return {
         "uuid": task.uuid,
         "type": task.type,
         "status": task.status,
-        "progress": {"stage": batch_stage(batch.status)},
+        "progress": {"stage": task.stage},
         "error": task.error,
         "created_at": ts(task.created_at),
-        "started_at": ts(batch.started_at),
-        "completed_at": ts(batch.completed_at),
-        "updated_at": ts(batch.updated_at),
+        "started_at": ts(task.started_at),
+        "completed_at": ts(task.completed_at),
+        "updated_at": ts(task.updated_at),
     }
 
 
@@ -323,8 +322,10 @@ async def get_user(request: web.Request) -> web.Response:
 
 
 async def delete_user(request: web.Request) -> web.Response:
-    tenant_of(request).store.delete_user(_user(request))
-    return no_content()
+    """202 ``{"task": ...}`` (zep-cloud 4.0.1 ``UserDeleteResult``); the delete is done at once."""
+    tenant = tenant_of(request)
+    tenant.store.delete_user(_user(request))
+    return json_response({"task": task_json(tenant.new_task("user.delete"))}, status=202)
 
 
 async def create_graph(request: web.Request) -> web.Response:
@@ -339,8 +340,10 @@ async def get_graph(request: web.Request) -> web.Response:
 
 
 async def delete_graph(request: web.Request) -> web.Response:
-    tenant_of(request).store.delete_graph(_graph(request))
-    return no_content()
+    """202 ``{"task": ...}`` (zep-cloud 4.0.1 ``GraphDeleteResult``); the delete is done at once."""
+    tenant = tenant_of(request)
+    tenant.store.delete_graph(_graph(request))
+    return json_response({"task": task_json(tenant.new_task("graph.delete"))}, status=202)
 
 
 async def create_thread(request: web.Request) -> web.Response:
@@ -356,8 +359,10 @@ async def get_thread(request: web.Request) -> web.Response:
 
 
 async def delete_thread(request: web.Request) -> web.Response:
-    tenant_of(request).store.delete_thread(_thread(request))
-    return no_content()
+    """202 ``{"task": ...}`` (zep-cloud 4.0.1 ``ThreadDeleteResult``); the delete is done at once."""
+    tenant = tenant_of(request)
+    tenant.store.delete_thread(_thread(request))
+    return json_response({"task": task_json(tenant.new_task("thread.delete"))}, status=202)
 
 
 async def list_messages(request: web.Request) -> web.Response:
@@ -428,13 +433,13 @@ ROUTES = [
     Route("DELETE", "/batches/{batch_uuid}", delete_batch, "batch.delete", None, 204),
     Route("POST", "/users", create_user, "user.create", CreateUserRequest, 201),
     Route("GET", "/users/{user_uuid}", get_user, "user.get"),
-    Route("DELETE", "/users/{user_uuid}", delete_user, "user.delete", None, 204),
+    Route("DELETE", "/users/{user_uuid}", delete_user, "user.delete", None, 202),
     Route("POST", "/graphs", create_graph, "graph.create", CreateGraphRequest, 201),
     Route("GET", "/graphs/{graph_uuid}", get_graph, "graph.get"),
-    Route("DELETE", "/graphs/{graph_uuid}", delete_graph, "graph.delete", None, 204),
+    Route("DELETE", "/graphs/{graph_uuid}", delete_graph, "graph.delete", None, 202),
     Route("POST", "/threads", create_thread, "thread.create", CreateThreadRequest, 201),
     Route("GET", "/threads/{thread_uuid}", get_thread, "thread.get"),
-    Route("DELETE", "/threads/{thread_uuid}", delete_thread, "thread.delete", None, 204),
+    Route("DELETE", "/threads/{thread_uuid}", delete_thread, "thread.delete", None, 202),
     Route("GET", "/threads/{thread_uuid}/messages", list_messages, "thread.list_messages"),
     Route("GET", "/tasks/{task_uuid}", get_task, "task.get"),
 ]

@@ -1,0 +1,92 @@
+"""Small pure rules: RFC 3339 timestamps, item metadata, cursors, idempotency keys."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from emulator.core.errors import Conflict, InvalidInput
+from emulator.core.idempotency import IdempotencyStore
+from emulator.core.metadata import check_item_metadata
+from emulator.core.timestamps import format_rfc3339, parse_rfc3339
+from emulator.wire.cursors import decode_cursor, encode_cursor
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("2024-06-15T10:30:00Z", datetime(2024, 6, 15, 10, 30, tzinfo=timezone.utc)),
+        ("2024-06-15T12:30:00+02:00", datetime(2024, 6, 15, 10, 30, tzinfo=timezone.utc)),
+        ("2024-06-15t10:30:00.123456789z", datetime(2024, 6, 15, 10, 30, 0, 123456, tzinfo=timezone.utc)),
+    ],
+)
+def test_rfc3339_with_offset_is_parsed_to_utc(text: str, expected: datetime) -> None:
+    assert parse_rfc3339(text, "created_at") == expected
+
+
+@pytest.mark.parametrize("text", ["2024-06-15T10:30:00", "2024-06-15", "yesterday", "2024-13-40T10:30:00Z", "1718447400"])
+def test_bad_timestamps_name_the_field(text: str) -> None:
+    with pytest.raises(InvalidInput) as err:
+        parse_rfc3339(text, "items[2].created_at")
+    assert err.value.code == "invalid_timestamp" and err.value.param == "items[2].created_at"
+
+
+def test_timestamps_go_out_in_utc_with_z() -> None:
+    assert format_rfc3339(datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone.utc)) == "2024-01-02T03:04:05Z"
+    plus_two = timezone(timedelta(hours=2))
+    assert format_rfc3339(datetime(2024, 1, 2, 5, 4, 5, 7, tzinfo=plus_two)) == "2024-01-02T03:04:05.000007Z"
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [{"a": "x", "b": 1, "c": 2.5, "d": True, "e": ["x", 1]}, {f"k{i}": i for i in range(10)}, None],
+)
+def test_valid_metadata(metadata: object) -> None:
+    assert check_item_metadata(metadata, "m") == metadata
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [{f"k{i}": i for i in range(11)}, {"a": {"nested": 1}}, {"a": []}, {"a": [None]}, {"a": None}, {"a": float("nan")}, ["x"]],
+)
+def test_invalid_metadata(metadata: object) -> None:
+    with pytest.raises(InvalidInput) as err:
+        check_item_metadata(metadata, "items[0].metadata")
+    assert err.value.code == "invalid_metadata"
+    assert err.value.param is not None and err.value.param.startswith("items[0].metadata")
+
+
+def test_cursor_round_trip_and_forgeries() -> None:
+    token = encode_cursor("items:abc", 350)
+    assert decode_cursor("items:abc", token) == 350
+    for forged in ["bogus", "", encode_cursor("items:other", 350), token[:-2] + "AA"]:
+        with pytest.raises(InvalidInput) as err:
+            decode_cursor("items:abc", forged)
+        assert err.value.code == "invalid_cursor"
+
+
+def test_idempotency_replay_reuse_in_use_and_expiry() -> None:
+    store = IdempotencyStore()
+    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    key = ("POST", "/api/v4/batches", "k1")
+    assert store.begin(key, b"{}", now) is None
+    with pytest.raises(Conflict) as in_use:
+        store.begin(key, b"{}", now)
+    assert in_use.value.code == "idempotency_key_in_use"
+    store.finish(key, 201, b'{"uuid":"x"}', "application/json", "req_1")
+    replay = store.begin(key, b"{}", now)
+    assert replay is not None and (replay.status, replay.body) == (201, b'{"uuid":"x"}')
+    with pytest.raises(InvalidInput) as reused:
+        store.begin(key, b'{"metadata":{}}', now)
+    assert reused.value.code == "idempotency_key_reused"
+    assert store.begin(key, b"{}", now + timedelta(hours=24, seconds=1)) is None  # expired: runs afresh
+
+
+def test_idempotency_does_not_keep_failures() -> None:
+    store = IdempotencyStore()
+    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    key = ("POST", "/p", "k")
+    store.begin(key, b"", now)
+    store.finish(key, 409, b"{}", "application/json", "req_1")
+    assert store.begin(key, b"", now) is None and len(store) == 1

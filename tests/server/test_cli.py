@@ -1,0 +1,123 @@
+"""``python -m emulator``: flags and env vars, the start-up lines, health, clean shutdown."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+from typing import Iterator
+
+import httpx
+import pytest
+
+from emulator import __version__
+from emulator.settings import parse_args
+
+
+def _start(*args: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], list[str]]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "emulator", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+    assert proc.stdout is not None
+    lines = [proc.stdout.readline().strip() for _ in range(3)]
+    return proc, lines
+
+
+@pytest.fixture
+def started() -> Iterator[tuple[subprocess.Popen[str], list[str]]]:
+    proc, lines = _start("--processing", "manual", "--seed", "7")
+    yield proc, lines
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+
+
+def _base(lines: list[str]) -> str:
+    match = re.search(r"(http://127\.0\.0\.1:\d+)/api/v2$", lines[0])
+    assert match, lines
+    return match.group(1)
+
+
+def test_prints_one_line_per_api_and_answers_health(started: tuple[subprocess.Popen[str], list[str]]) -> None:
+    _, lines = started
+    base = _base(lines)
+    assert lines[1] == f"Zep API v4 (zep-cloud 4.x): {base}/api/v4"
+    health = httpx.get(f"{base}/_emulator/health")
+    assert health.status_code == 200
+    body = health.json()
+    assert body["version"] == __version__
+    assert body["processing"] == "manual"
+    assert body["apis"] == {"zep_v2": f"{base}/api/v2", "zep_v4": f"{base}/api/v4"}
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_signals_stop_it_cleanly_with_exit_0(sig: signal.Signals) -> None:
+    proc, lines = _start()
+    assert httpx.get(f"{_base(lines)}/_emulator/health").status_code == 200
+    proc.send_signal(sig)
+    assert proc.wait(timeout=10) == 0
+    assert "Traceback" not in proc.stderr.read()  # type: ignore[union-attr]
+
+
+def test_seed_makes_ids_repeatable() -> None:
+    ids = []
+    for _ in range(2):
+        proc, lines = _start("--seed", "42")
+        try:
+            headers = {"Authorization": "Api-Key k"}
+            ids.append(httpx.post(f"{_base(lines)}/api/v4/batches", json={}, headers=headers).json()["uuid"])
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=10)
+    assert ids[0] == ids[1]
+
+
+def test_configured_keys_refuse_others() -> None:
+    proc, lines = _start("--api-key", "good", "--api-key", "also-good")
+    try:
+        base = _base(lines)
+        assert httpx.get(f"{base}/api/v4/batches", headers={"Authorization": "Api-Key also-good"}).status_code == 200
+        refused = httpx.get(f"{base}/api/v4/batches", headers={"Authorization": "Api-Key other"})
+        assert refused.status_code == 401
+        assert refused.json()["error"]["code"] == "unauthorized"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=10)
+
+
+def test_port_in_use_is_a_clear_error() -> None:
+    proc, lines = _start()
+    try:
+        port = _base(lines).rsplit(":", 1)[1]
+        second = subprocess.run(
+            [sys.executable, "-m", "emulator", "--port", port], capture_output=True, text=True, timeout=20
+        )
+        assert second.returncode == 1
+        assert f"cannot listen on 127.0.0.1:{port}" in second.stderr
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=10)
+
+
+def test_env_vars_fill_flags_and_flags_win(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EMULATOR_PROCESSING", "instant")
+    monkeypatch.setenv("EMULATOR_PORT", "0")
+    monkeypatch.setenv("EMULATOR_ITEM_SECONDS", "0.5")
+    monkeypatch.setenv("EMULATOR_API_KEY", "a,b")
+    monkeypatch.setenv("EMULATOR_SEED", "3")
+    settings = parse_args([])
+    assert (settings.processing.value, settings.port, settings.item_seconds, settings.api_keys, settings.seed) == (
+        "instant",
+        0,
+        0.5,
+        ["a", "b"],
+        3,
+    )
+    assert parse_args(["--processing", "manual", "--api-key", "c"]).processing.value == "manual"
+    assert parse_args(["--api-key", "c"]).api_keys == ["c"]

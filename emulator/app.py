@@ -23,7 +23,7 @@ from .core.errors import EmulatorError, Unauthorized
 from .core.limits import MAX_BODY_BYTES
 from .core.world import World
 from .wire import control, zep_v2, zep_v4
-from .wire.http import WORLD, Dialect, ErrorInfo, Handler
+from .wire.http import API_KEY, REQUEST_ID, TENANT, WORLD, Dialect, ErrorInfo, Handler
 
 log = logging.getLogger("emulator")
 
@@ -66,18 +66,18 @@ def api_key(request: web.Request, dialect: Dialect) -> str | None:
 async def dispatch(request: web.Request, handler: Handler) -> web.StreamResponse:
     dialect = dialect_for(request.path)
     request_id = f"req_{next(request.app[_REQUEST_IDS]):08d}"
-    request["request_id"] = request_id
+    request[REQUEST_ID] = request_id
     headers = {"X-Request-Id": request_id}
     try:
         route_error = request.match_info.http_exception
         if route_error is not None:
             raise route_error
         key = api_key(request, dialect) if dialect.auth_schemes else None
-        request["api_key"] = key
+        request[API_KEY] = key
         if dialect.service is not None:
             if key is None:
                 raise Unauthorized("unauthorized", "missing Authorization header")
-            request["tenant"] = request.app[WORLD].tenants.get(dialect.service, key)
+            request[TENANT] = request.app[WORLD].tenants.get(dialect.service, key)
             if dialect.idempotency and request.method in _MUTATING:
                 response = await _idempotent(request, handler)
             else:
@@ -120,7 +120,7 @@ async def _idempotent(request: web.Request, handler: Handler) -> web.StreamRespo
     idem = request.headers.get("Idempotency-Key")
     if not idem:
         return await handler(request)
-    tenant = request["tenant"]
+    tenant = request[TENANT]
     key = (request.method, request.path, idem)
     stored = tenant.idempotency.begin(key, await request.read(), tenant.clock.now())
     if stored is not None:
@@ -137,7 +137,7 @@ async def _idempotent(request: web.Request, handler: Handler) -> web.StreamRespo
         raise
     body = response.body if isinstance(response, web.Response) else b""
     tenant.idempotency.finish(
-        key, response.status, bytes(body or b""), response.content_type if body else None, request["request_id"]
+        key, response.status, bytes(body or b""), response.content_type if body else None, request[REQUEST_ID]
     )
     return response
 

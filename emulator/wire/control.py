@@ -21,7 +21,7 @@ from ..core.errors import Unauthorized
 from ..core.processor import ProcessingMode
 from ..core.tenants import Service, Tenant
 from ..core.world import World
-from .http import WORLD, Dialect, ErrorInfo, Route, json_response, read_model
+from .http import API_KEY, WORLD, Dialect, ErrorInfo, Route, json_response, read_model
 from .zep_common import check_uuid
 
 PREFIX = "/_emulator"
@@ -43,7 +43,7 @@ def _world(request: web.Request) -> World:
 
 def _tenant_or_none(request: web.Request) -> Optional[Tenant]:
     """The Zep tenant named by the request's Authorization header, if it carries one."""
-    key = request.get("api_key")
+    key = request.get(API_KEY)
     if key is None:
         return None
     return _world(request).tenants.get(Service.ZEP, key)

@@ -20,6 +20,13 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 #: Where the application keeps its world.
 WORLD = web.AppKey("world", World)
 
+# Typed per-request storage (aiohttp >= 3.14 warns on plain string keys; older releases have
+# no RequestKey, and take the plain names).
+_RequestKey: Any = getattr(web, "RequestKey", None)
+TENANT: Any = _RequestKey("tenant", Tenant) if _RequestKey else "tenant"
+REQUEST_ID: Any = _RequestKey("request_id", str) if _RequestKey else "request_id"
+API_KEY: Any = _RequestKey("api_key", object) if _RequestKey else "api_key"
+
 STATUS_FOR_KIND: dict[ErrorKind, int] = {
     ErrorKind.INVALID: 400,
     ErrorKind.UNAUTHORIZED: 401,
@@ -87,7 +94,7 @@ def no_content() -> web.Response:
 
 
 def tenant_of(request: web.Request) -> Tenant:
-    return request["tenant"]  # type: ignore[no-any-return]
+    return request[TENANT]  # type: ignore[no-any-return]
 
 
 def _reject_constant(name: str) -> Any:

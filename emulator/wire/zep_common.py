@@ -10,7 +10,6 @@ v4 because zep-ingest sends it, decisions.md).
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from ..core.batches import Batch, Item, ItemInput, ItemKind, KeySpace, Ref, TargetKind
@@ -34,72 +33,53 @@ def check_uuid(value: str, param: str) -> str:
     return value
 
 
-def item_input(
-    index: int,
-    *,
-    kind: str,
-    graph: str | None,
-    user: str | None,
-    thread: str | None,
-    space: KeySpace,
-    names: dict[str, str],
-    data: str | None,
-    data_type: str | None,
-    content: str | None,
-    role: str | None,
-    name: str | None,
-    metadata: Any,
-    reference_time: str | None,
-    document_id: str | None,
-    source_description: str | None,
-) -> ItemInput:
+def item_input(index: int, item: Any, space: KeySpace, names: dict[str, str]) -> ItemInput:
     """Check one item's cross-field rules and build the core's :class:`ItemInput`.
 
-    *names* maps the neutral names graph / user / thread / reference_time to this dialect's
-    field names, for error messages. Rules: a graph_episode names exactly one of graph and
-    user and carries ``data``; a thread_message names a thread and carries ``content`` and
-    ``role``; metadata follows :func:`check_item_metadata`; the timestamp is RFC 3339 with an
-    offset.
+    *item* is the dialect's parsed request item; *names* maps the neutral names graph / user /
+    thread / reference_time to that dialect's field names (the other fields are spelled alike
+    in v2 and v4). Rules: a graph_episode names exactly one of graph and user and carries
+    ``data``; a thread_message names a thread and carries ``content`` and ``role``; metadata
+    follows :func:`check_item_metadata`; the timestamp is RFC 3339 with an offset.
     """
     at = f"items[{index}]"
-    if kind == "graph_episode":
+    graph, user, thread = (getattr(item, names[k]) for k in ("graph", "user", "thread"))
+    if item.type == "graph_episode":
         if (graph is None) == (user is None):
             raise InvalidInput(
                 "invalid_target",
                 f"{at}: a graph_episode needs exactly one of {names['graph']} and {names['user']}",
                 param=f"{at}.{names['graph']}",
             )
-        if not data:
+        if not item.data:
             raise InvalidInput("invalid_request", f"{at}.data: is required for a graph_episode", param=f"{at}.data")
-        target = Ref(TargetKind.GRAPH, space, graph) if graph is not None else Ref(TargetKind.USER, space, user)  # type: ignore[arg-type]
-        text, item_kind = data, ItemKind.GRAPH_EPISODE
+        target = Ref(TargetKind.GRAPH, space, graph) if graph is not None else Ref(TargetKind.USER, space, user)
+        episode = True
     else:
         if thread is None:
             raise InvalidInput(
                 "invalid_target", f"{at}: a thread_message needs {names['thread']}", param=f"{at}.{names['thread']}"
             )
-        if not content:
+        if not item.content:
             raise InvalidInput("invalid_request", f"{at}.content: is required for a thread_message", param=f"{at}.content")
-        if role is None:
+        if item.role is None:
             raise InvalidInput("invalid_request", f"{at}.role: is required for a thread_message", param=f"{at}.role")
         target = Ref(TargetKind.THREAD, space, thread)
-        text, item_kind = content, ItemKind.THREAD_MESSAGE
+        episode = False
     if space is KeySpace.UUID:
         check_uuid(target.value, f"{at}.{names[target.kind.value]}")
-    when: datetime | None = None
-    if reference_time is not None:
-        when = parse_rfc3339(reference_time, f"{at}.{names['reference_time']}")
+    raw_time = getattr(item, names["reference_time"])
     return ItemInput(
-        kind=item_kind,
+        kind=ItemKind.GRAPH_EPISODE if episode else ItemKind.THREAD_MESSAGE,
         target=target,
-        data=text,
-        data_type=(data_type or "text") if item_kind is ItemKind.GRAPH_EPISODE else None,
-        role=role if item_kind is ItemKind.THREAD_MESSAGE else None,
-        name=name if item_kind is ItemKind.THREAD_MESSAGE else None,
-        metadata=check_item_metadata(metadata, f"{at}.metadata"),
-        reference_time=when,
-        document_id=document_id if item_kind is ItemKind.GRAPH_EPISODE else None,
-        source_description=source_description if item_kind is ItemKind.GRAPH_EPISODE else None,
+        data=item.data if episode else item.content,
+        data_type=(item.data_type or "text") if episode else None,
+        role=None if episode else item.role,
+        name=None if episode else item.name,
+        metadata=check_item_metadata(item.metadata, f"{at}.metadata"),
+        reference_time=parse_rfc3339(raw_time, f"{at}.{names['reference_time']}") if raw_time is not None else None,
+        document_id=item.document_id if episode else None,
+        source_description=item.source_description if episode else None,
     )
 
 

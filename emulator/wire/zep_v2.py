@@ -219,27 +219,7 @@ async def add_items(request: web.Request) -> web.Response:
     batch = _batch(request)
     body: AddItemsRequest = await read_model(request, AddItemsRequest)
     batch.check_can_add(len(body.items))  # the limits come before per-item checks
-    inputs = [
-        item_input(
-            i,
-            kind=it.type,
-            graph=it.graph_id,
-            user=it.user_id,
-            thread=it.thread_id,
-            space=KeySpace.CLIENT_ID,
-            names=_NAMES,
-            data=it.data,
-            data_type=it.data_type,
-            content=it.content,
-            role=it.role,
-            name=it.name,
-            metadata=it.metadata,
-            reference_time=it.created_at,
-            document_id=it.document_id,
-            source_description=it.source_description,
-        )
-        for i, it in enumerate(body.items)
-    ]
+    inputs = [item_input(i, it, KeySpace.CLIENT_ID, _NAMES) for i, it in enumerate(body.items)]
     items = tenant.add_items(batch, inputs)
     return json_response([item_json(request, item) for item in items])
 

@@ -220,27 +220,7 @@ async def add_items(request: web.Request) -> web.Response:
     batch = _batch(request)
     body: AddItemsRequest = await read_model(request, AddItemsRequest)
     batch.check_can_add(len(body.items))  # the limits come before per-item checks
-    inputs = [
-        item_input(
-            i,
-            kind=it.type,
-            graph=it.graph_uuid,
-            user=it.user_uuid,
-            thread=it.thread_uuid,
-            space=KeySpace.UUID,
-            names=_NAMES,
-            data=it.data,
-            data_type=it.data_type,
-            content=it.content,
-            role=it.role,
-            name=it.name,
-            metadata=it.metadata,
-            reference_time=it.reference_time,
-            document_id=it.document_id,
-            source_description=it.source_description,
-        )
-        for i, it in enumerate(body.items)
-    ]
+    inputs = [item_input(i, it, KeySpace.UUID, _NAMES) for i, it in enumerate(body.items)]
     # decisions.md: a graph_episode whose graph does not exist is turned away at add time.
     missing = set(tenant.unresolved_graphs(inputs))
     accepted = [inp for i, inp in enumerate(inputs) if i not in missing]

@@ -230,6 +230,25 @@ class Batch:
             if self.done_items() == len(self.items):
                 self.set_status(self.outcome(), now)
 
+    def move_all(self, old: ItemStatus, new: ItemStatus, now: datetime) -> int:
+        """Move every item in status *old* to *new* at once (process queues the whole batch;
+        cancel cancels what waits). Only for moves with no effect on the batch's status."""
+        if new not in ITEM_TRANSITIONS[old]:
+            raise IllegalTransition(f"batch {self.uuid}: items {old.value} -> {new.value}")
+        moved = 0
+        observer = self.observer
+        for item in self.items:
+            if item.status is old:
+                item.status = new
+                item.updated_at = now
+                moved += 1
+                if observer is not None:
+                    observer("item", item, old, new)
+        self.counts[old] -= moved
+        self.counts[new] += moved
+        self.updated_at = now
+        return moved
+
     def outcome(self) -> BatchStatus:
         """decisions.md "Batch outcome": no failed item → succeeded; every item failed →
         failed; otherwise partial. Skipped items do not count as failed."""
@@ -322,6 +341,5 @@ class Batch:
                 f"batch {self.uuid} is {self.status.value}; it can no longer be canceled",
             )
         self.set_status(BatchStatus.CANCELED, now)
-        for item in self.items:
-            if item.status in (ItemStatus.PENDING, ItemStatus.QUEUED):
-                self.move_item(item, ItemStatus.CANCELED, now)
+        self.move_all(ItemStatus.PENDING, ItemStatus.CANCELED, now)
+        self.move_all(ItemStatus.QUEUED, ItemStatus.CANCELED, now)

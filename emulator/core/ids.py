@@ -1,33 +1,33 @@
 """Identifier generation.
 
 Zep names every record by a UUID (v4 exposes them as ``uuid``; v2 as ``batch_id``,
-``item_id``, ``episode_uuid`` ...). With a seed the emulator draws them from a seeded PRNG,
-so the same sequence of calls yields the same ids on every run; without one they are
-``uuid4``.
+``item_id``, ``episode_uuid`` ...). Ids are version-4 UUID strings drawn from a PRNG: seeded,
+the same sequence of calls yields the same ids on every run; unseeded, the PRNG is seeded
+from the OS's entropy. (An emulator needs unique ids, not unguessable ones, and building the
+string from 128 random bits is several times cheaper than ``str(uuid.uuid4())`` — ids are
+minted twice per item on the backfill hot path.)
 """
 
 from __future__ import annotations
 
 import random
-import uuid
+import re
+
+_VERSION_4 = 0x4000 << 64  # version nibble
+_VARIANT = 0x8000 << 48  # RFC 4122 variant bits
+_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 class IdFactory:
     def __init__(self, seed: int | None = None) -> None:
-        self._rng = random.Random(seed) if seed is not None else None
+        self._rng = random.Random(seed)
 
     def uuid(self) -> str:
-        if self._rng is None:
-            return str(uuid.uuid4())
-        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+        h = "%032x" % ((self._rng.getrandbits(128) & _CLEAR) | _VERSION_4 | _VARIANT)
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def is_uuid(value: str) -> bool:
     """True for the canonical 36-character hyphenated form the services issue."""
-    if len(value) != 36:
-        return False
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
+    return _UUID.fullmatch(value) is not None

@@ -130,7 +130,9 @@ class Processor:
         return [only] if only is not None else list(self.queues)
 
     def _drain(self, wq: WorkQueue, limit: int | None) -> int:
+        """Process queued items one after another; they all happen at one clock reading."""
         done = 0
+        now = self.clock.now()
         while wq.ready and (limit is None or done < limit):
             graph_uuid = wq.ready[0]
             if graph_uuid in wq.workers:  # a realtime worker owns this graph right now
@@ -143,8 +145,8 @@ class Processor:
                 wq.ready.rotate(-1)
             if item.status is not ItemStatus.QUEUED:  # canceled while it waited
                 continue
-            self._start(item)
-            self._finish(wq, item)
+            self._start(item, now)
+            self._finish(wq, item, now)
             done += 1
         return done
 
@@ -156,19 +158,20 @@ class Processor:
                 item = wq.pop(graph_uuid)
                 if item.status is not ItemStatus.QUEUED:
                     continue
-                self._start(item)
+                self._start(item, self.clock.now())
                 await asyncio.sleep(self.item_seconds)
-                self._finish(wq, item)
+                self._finish(wq, item, self.clock.now())
         finally:
             wq.workers.pop(graph_uuid, None)
 
     # -- one item ----------------------------------------------------------------------------
 
-    def _start(self, item: Item) -> None:
-        item.batch.move_item(item, ItemStatus.PROCESSING, self.clock.now())
+    @staticmethod
+    def _start(item: Item, now: datetime) -> None:
+        item.batch.move_item(item, ItemStatus.PROCESSING, now)
 
-    def _finish(self, wq: WorkQueue, item: Item) -> None:
-        now = self.clock.now()
+    @staticmethod
+    def _finish(wq: WorkQueue, item: Item, now: datetime) -> None:
         try:
             outcome = wq.ingest(item, now)
         except Exception:  # an emulator bug must not wedge the batch

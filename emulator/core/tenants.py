@@ -11,10 +11,10 @@ from datetime import datetime
 from enum import Enum
 from typing import Any, Callable, Iterator
 
-from .batches import Batch, BatchStatus, Item, ItemInput, ItemStatus, TargetKind
+from .batches import Batch, BatchStatus, Item, ItemInput, ItemStatus, Ref, TargetKind
 from .clock import Clock
 from .errors import InvalidInput, NotFound, Unauthorized
-from .graph import GraphStore
+from .graph import Graph, GraphStore, Thread
 from .idempotency import IdempotencyStore
 from .ids import IdFactory
 from .ingest import ingest_item
@@ -89,16 +89,40 @@ class Tenant:
 
     def add_items(self, batch: Batch, inputs: list[ItemInput]) -> list[Item]:
         batch.check_can_add(len(inputs))
-        return batch.append(inputs, self.ids.uuid, self.clock.now())
+        items = batch.append(inputs, self.ids.uuid, self.clock.now())
+        self._resolve(items)  # provisional: process resolves again, the world may change
+        return items
+
+    def _resolve(self, items: list[Item]) -> list[int]:
+        """Point each item at its destination graph (and thread); return the sequence indexes
+        of those whose target does not exist. Each distinct target is looked up once."""
+        lookup: dict[Ref, tuple[Graph, Thread | None] | None] = {}
+        dangling = []
+        for item in items:
+            ref = item.target
+            if ref not in lookup:
+                lookup[ref] = self.store.resolve(ref)
+            found = lookup[ref]
+            if found is None:
+                item.graph = item.thread = None
+                dangling.append(item.sequence_index)
+            else:
+                item.graph, item.thread = found
+        return dangling
 
     def unresolved_graphs(self, inputs: list[ItemInput]) -> list[int]:
         """Indexes of graph_episode inputs whose graph does not exist (v4 turns these away
         at add time as ``rejected_items``)."""
-        return [
-            i
-            for i, inp in enumerate(inputs)
-            if inp.target.kind is TargetKind.GRAPH and self.store.resolve(inp.target) is None
-        ]
+        lookup: dict[Ref, bool] = {}
+        missing = []
+        for i, inp in enumerate(inputs):
+            ref = inp.target
+            if ref.kind is TargetKind.GRAPH:
+                if ref not in lookup:
+                    lookup[ref] = self.store.resolve(ref) is None
+                if lookup[ref]:
+                    missing.append(i)
+        return missing
 
     def process(self, batch: Batch) -> Task:
         """Resolve every item's destination, queue the batch, and return its task.
@@ -107,8 +131,7 @@ class Tenant:
         ``invalid`` and raises, naming the offending sequence indexes (decisions.md)."""
         batch.check_can_process()
         now = self.clock.now()
-        resolved = [self.store.resolve(item.target) for item in batch.items]
-        dangling = [item.sequence_index for item, r in zip(batch.items, resolved) if r is None]
+        dangling = self._resolve(batch.items)
         if dangling:
             batch.invalid_items = dangling
             batch.set_status(BatchStatus.INVALID, now)
@@ -118,12 +141,9 @@ class Tenant:
                 f"batch contains invalid references: items {shown} name a graph, user or thread that does not exist",
                 details={"invalid_items": dangling},
             )
-        for item, (graph, thread) in zip(batch.items, resolved):  # type: ignore[misc]
-            item.graph, item.thread = graph, thread
         batch.processed_at = now
         batch.set_status(BatchStatus.QUEUED, now)
-        for item in batch.items:
-            batch.move_item(item, ItemStatus.QUEUED, now)
+        batch.move_all(ItemStatus.PENDING, ItemStatus.QUEUED, now)
         task = self.task_for(batch, "batch.process")
         self.processor.enqueue(self.work, batch.items)
         return task

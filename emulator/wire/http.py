@@ -3,10 +3,10 @@ and out, query parameters, and the translation of validation failures into core 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
+import orjson
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
@@ -82,7 +82,7 @@ class Dialect:
 
 def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
     return web.Response(
-        body=json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode(),
+        body=orjson.dumps(payload),
         status=status,
         content_type="application/json",
         headers=headers,
@@ -97,10 +97,6 @@ def tenant_of(request: web.Request) -> Tenant:
     return request[TENANT]  # type: ignore[no-any-return]
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
 async def read_object(request: web.Request) -> dict[str, Any]:
     """The request body as a JSON object. An empty body reads as ``{}`` (zep-cloud 3.x sends
     ``batch.create()`` with Content-Length 0 but a JSON content type, wire contract §0)."""
@@ -108,10 +104,10 @@ async def read_object(request: web.Request) -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
-        payload = json.loads(raw, parse_constant=_reject_constant)
-    except UnicodeDecodeError:
-        raise InvalidInput("invalid_json", "the request body is not UTF-8 text") from None
-    except ValueError as exc:
+        payload = orjson.loads(raw)  # strict: no NaN/Infinity, UTF-8 only, nesting bounded
+    except orjson.JSONDecodeError as exc:
+        if "UTF-8" in str(exc):
+            raise InvalidInput("invalid_json", "the request body is not UTF-8 text") from None
         raise InvalidInput("invalid_json", f"the request body is not valid JSON: {exc}") from None
     if not isinstance(payload, dict):
         raise InvalidInput("invalid_body", f"the request body must be a JSON object, not {type(payload).__name__}")

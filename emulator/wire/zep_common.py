@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from ..core.batches import Batch, Item, ItemInput, ItemKind, KeySpace, Ref, TargetKind
 from ..core.errors import InvalidInput
-from ..core.graph import Graph, GraphStore, Thread, User
+from ..core.graph import Graph, Thread, User
 from ..core.ids import is_uuid
 from ..core.metadata import check_item_metadata
 from ..core.timestamps import parse_rfc3339
@@ -33,7 +33,7 @@ def check_uuid(value: str, param: str) -> str:
     return value
 
 
-def item_input(index: int, item: Any, space: KeySpace, names: dict[str, str]) -> ItemInput:
+def item_input(index: int, item: Any, space: KeySpace, names: dict[str, str], refs: dict[Any, Ref]) -> ItemInput:
     """Check one item's cross-field rules and build the core's :class:`ItemInput`.
 
     *item* is the dialect's parsed request item; *names* maps the neutral names graph / user /
@@ -41,6 +41,10 @@ def item_input(index: int, item: Any, space: KeySpace, names: dict[str, str]) ->
     in v2 and v4). Rules: a graph_episode names exactly one of graph and user and carries
     ``data``; a thread_message names a thread and carries ``content`` and ``role``; metadata
     follows :func:`check_item_metadata`; the timestamp is RFC 3339 with an offset.
+
+    *refs* is shared by the items of one call: each distinct target gets one :class:`Ref`
+    (checked once), which the items then share — a backfill names a handful of graphs
+    thousands of times.
     """
     at = f"items[{index}]"
     graph, user, thread = (getattr(item, names[k]) for k in ("graph", "user", "thread"))
@@ -53,7 +57,7 @@ def item_input(index: int, item: Any, space: KeySpace, names: dict[str, str]) ->
             )
         if not item.data:
             raise InvalidInput("invalid_request", f"{at}.data: is required for a graph_episode", param=f"{at}.data")
-        target = Ref(TargetKind.GRAPH, space, graph) if graph is not None else Ref(TargetKind.USER, space, user)
+        kind, value = (TargetKind.GRAPH, graph) if graph is not None else (TargetKind.USER, user)
         episode = True
     else:
         if thread is None:
@@ -64,10 +68,13 @@ def item_input(index: int, item: Any, space: KeySpace, names: dict[str, str]) ->
             raise InvalidInput("invalid_request", f"{at}.content: is required for a thread_message", param=f"{at}.content")
         if item.role is None:
             raise InvalidInput("invalid_request", f"{at}.role: is required for a thread_message", param=f"{at}.role")
-        target = Ref(TargetKind.THREAD, space, thread)
+        kind, value = TargetKind.THREAD, thread
         episode = False
-    if space is KeySpace.UUID:
-        check_uuid(target.value, f"{at}.{names[target.kind.value]}")
+    target = refs.get((kind, value))
+    if target is None:
+        if space is KeySpace.UUID:
+            check_uuid(value, f"{at}.{names[kind.value]}")
+        target = refs[(kind, value)] = Ref(kind, space, value)
     raw_time = getattr(item, names["reference_time"])
     return ItemInput(
         kind=ItemKind.GRAPH_EPISODE if episode else ItemKind.THREAD_MESSAGE,
@@ -83,16 +90,11 @@ def item_input(index: int, item: Any, space: KeySpace, names: dict[str, str]) ->
     )
 
 
-def item_targets(store: GraphStore, item: Item) -> tuple[Graph | None, User | None, Thread | None]:
-    """The graph, user (for user graphs) and thread an item names, resolved now if the batch
-    has not been processed yet (None where the reference does not resolve)."""
-    graph, thread = item.graph, item.thread
-    if graph is None:
-        resolved = store.resolve(item.target)
-        if resolved is not None:
-            graph, thread = resolved
-    user = graph.user if graph is not None else None
-    return graph, user, thread
+def item_targets(item: Item) -> tuple[Graph | None, User | None, Thread | None]:
+    """The graph, user (for user graphs) and thread an item was last resolved to (at add, and
+    again at process); None where the reference did not resolve."""
+    graph = item.graph
+    return graph, graph.user if graph is not None else None, item.thread
 
 
 def percent_complete(batch: Batch) -> float:

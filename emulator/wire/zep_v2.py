@@ -19,7 +19,7 @@ from typing import Any, Optional
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, StrictBool, StrictStr
 
-from ..core.batches import Batch, BatchStatus, Item, ItemStatus, KeySpace
+from ..core.batches import Batch, BatchStatus, Item, ItemStatus, KeySpace, Ref
 from ..core.errors import InvalidInput
 from ..core.graph import Graph, Thread, User
 from ..core.tasks import Task
@@ -125,8 +125,8 @@ def batch_json(batch: Batch) -> dict[str, Any]:
     return body
 
 
-def item_json(request: web.Request, item: Item) -> dict[str, Any]:
-    graph, user, thread = item_targets(tenant_of(request).store, item)
+def item_json(item: Item) -> dict[str, Any]:
+    graph, user, thread = item_targets(item)
     return {
         "item_id": item.uuid,
         "kind": item.kind.value,
@@ -219,9 +219,10 @@ async def add_items(request: web.Request) -> web.Response:
     batch = _batch(request)
     body: AddItemsRequest = await read_model(request, AddItemsRequest)
     batch.check_can_add(len(body.items))  # the limits come before per-item checks
-    inputs = [item_input(i, it, KeySpace.CLIENT_ID, _NAMES) for i, it in enumerate(body.items)]
+    refs: dict[Any, Ref] = {}
+    inputs = [item_input(i, it, KeySpace.CLIENT_ID, _NAMES, refs) for i, it in enumerate(body.items)]
     items = tenant.add_items(batch, inputs)
-    return json_response([item_json(request, item) for item in items])
+    return json_response([item_json(item) for item in items])
 
 
 async def process_batch(request: web.Request) -> web.Response:
@@ -261,7 +262,7 @@ async def list_items(request: web.Request) -> web.Response:
     status = _status_filter(request, ItemStatus)
     cursor = query_int(request, "cursor", 0, 0, len(batch.items))
     page, next_index = tenant_of(request).list_items(batch, status, cursor or 0, limit)
-    return json_response({"items": [item_json(request, i) for i in page], "next_cursor": next_index})
+    return json_response({"items": [item_json(i) for i in page], "next_cursor": next_index})
 
 
 async def delete_batch(request: web.Request) -> web.Response:

@@ -21,7 +21,7 @@ from typing import Any, Optional
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, StrictBool, StrictStr
 
-from ..core.batches import Batch, BatchStatus, Item, ItemStatus, KeySpace
+from ..core.batches import Batch, BatchStatus, Item, ItemStatus, KeySpace, Ref
 from ..core.errors import InvalidInput
 from ..core.graph import Graph, Thread, User
 from ..core.tasks import Task, batch_stage
@@ -117,20 +117,25 @@ def batch_json(batch: Batch) -> dict[str, Any]:
     return body
 
 
-def item_json(request: web.Request, item: Item) -> dict[str, Any]:
-    graph, user, thread = item_targets(tenant_of(request).store, item)
-    body = {
+def item_json(item: Item) -> dict[str, Any]:
+    """A ``BatchItem``; fields with no value are left out, as a Go service with
+    ``omitempty`` would, and as the SDK reads them (every field is optional)."""
+    graph, user, thread = item_targets(item)
+    body: dict[str, Any] = {
         "uuid": item.uuid,
         "type": item.kind.value,
         "status": item.status.value,
         "sequence_index": item.sequence_index,
-        "source_uuid": item.episode_uuid,
-        "episode_uuid": item.episode_uuid,
-        "graph_uuid": graph.uuid if graph is not None else None,
-        "user_uuid": user.uuid if user is not None else None,
-        "thread_uuid": thread.uuid if thread is not None else None,
         "created_at": ts(item.created_at),
     }
+    if item.episode_uuid is not None:
+        body["source_uuid"] = body["episode_uuid"] = item.episode_uuid
+    if graph is not None:
+        body["graph_uuid"] = graph.uuid
+    if user is not None:
+        body["user_uuid"] = user.uuid
+    if thread is not None:
+        body["thread_uuid"] = thread.uuid
     if item.error is not None:
         body["error"] = item.error
     return body
@@ -220,14 +225,15 @@ async def add_items(request: web.Request) -> web.Response:
     batch = _batch(request)
     body: AddItemsRequest = await read_model(request, AddItemsRequest)
     batch.check_can_add(len(body.items))  # the limits come before per-item checks
-    inputs = [item_input(i, it, KeySpace.UUID, _NAMES) for i, it in enumerate(body.items)]
+    refs: dict[Any, Ref] = {}
+    inputs = [item_input(i, it, KeySpace.UUID, _NAMES, refs) for i, it in enumerate(body.items)]
     # decisions.md: a graph_episode whose graph does not exist is turned away at add time.
     missing = set(tenant.unresolved_graphs(inputs))
     accepted = [inp for i, inp in enumerate(inputs) if i not in missing]
     items = tenant.add_items(batch, accepted) if accepted else []
     return json_response(
         {
-            "items": [item_json(request, item) for item in items],
+            "items": [item_json(item) for item in items],
             "rejected_items": [
                 {"index": i, "reason": f"graph {inputs[i].target.value} not found"} for i in sorted(missing)
             ],
@@ -270,7 +276,7 @@ async def list_items(request: web.Request) -> web.Response:
     size = page_size(request, "page_size")
     scope = f"items:{batch.uuid}"
     page, next_index = tenant_of(request).list_items(batch, None, _cursor(request, scope), size)
-    return json_response(page_json([item_json(request, i) for i in page], scope, next_index, len(batch.items)))
+    return json_response(page_json([item_json(i) for i in page], scope, next_index, len(batch.items)))
 
 
 async def delete_batch(request: web.Request) -> web.Response:

@@ -1,0 +1,89 @@
+"""The floor: a stateless aiohttp app that answers the v4 batch routes the backfill benchmark
+calls, with the smallest bodies zep-cloud 4.0.1 parses, and no emulation at all.
+
+Same HTTP stack as the emulator (aiohttp server, ``orjson`` in and out), so ``emulator / floor`` measures only what the emulator does on top:
+authentication and tenants, idempotency, validation, the batch state machine, processing,
+and the fuller response bodies.
+
+What each route does:
+
+- ``POST /api/v4/batches``: parses the JSON body; 201 ``{uuid, status: "draft"}``.
+- ``POST /api/v4/batches/{id}/items``: parses the JSON body; 200 ``{items, rejected_items: []}``
+  with one minimal item per input item (``uuid``, ``type``, ``status: "pending"``,
+  ``sequence_index``), as the emulator echoes one per accepted item. Being stateless, it
+  numbers items by their position in the request, not in the batch.
+- ``POST /api/v4/batches/{id}/process``: parses the (empty) body; 202 ``{batch, task}``.
+- ``GET /api/v4/batches/{id}``: 200 ``{uuid, status: "succeeded"}`` - a terminal status, so a
+  client's poll loop ends after one call.
+
+Nothing is stored between requests; ids are fresh ``uuid4`` strings.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+PREFIX = "/api/v4"
+
+
+def _json(payload: Any, status: int = 200) -> web.Response:
+    """The emulator's encoding (orjson), so both sides pay the same."""
+    return web.Response(
+        body=orjson.dumps(payload),
+        status=status,
+        content_type="application/json",
+    )
+
+
+async def _body(request: web.Request) -> Any:
+    """The request body parsed as JSON (``{}`` for an empty body), and then dropped."""
+    raw = await request.read()
+    return orjson.loads(raw) if raw.strip() else {}
+
+
+async def create_batch(request: web.Request) -> web.Response:
+    """``batch.create``: a new id, status draft."""
+    await _body(request)
+    return _json({"uuid": str(uuid.uuid4()), "status": "draft"}, status=201)
+
+
+async def add_items(request: web.Request) -> web.Response:
+    """``batch.add_items``: one minimal pending item per input item, nothing rejected."""
+    body = await _body(request)
+    items = [
+        {"uuid": str(uuid.uuid4()), "type": item.get("type"), "status": "pending", "sequence_index": index}
+        for index, item in enumerate(body.get("items") or ())
+    ]
+    return _json({"items": items, "rejected_items": []})
+
+
+async def process_batch(request: web.Request) -> web.Response:
+    """``batch.process``: the batch (queued) and a pending task."""
+    await _body(request)
+    batch_uuid = request.match_info["batch_uuid"]
+    return _json(
+        {
+            "batch": {"uuid": batch_uuid, "status": "queued"},
+            "task": {"uuid": str(uuid.uuid4()), "type": "batch.process", "status": "pending"},
+        },
+        status=202,
+    )
+
+
+async def get_batch(request: web.Request) -> web.Response:
+    """``batch.get``: always succeeded, so a poll loop stops at once."""
+    return _json({"uuid": request.match_info["batch_uuid"], "status": "succeeded"})
+
+
+def build_floor_app() -> web.Application:
+    """The floor application (no middleware, four routes)."""
+    app = web.Application(client_max_size=32 * 1024 * 1024)  # the emulator's MAX_BODY_BYTES
+    app.router.add_post(f"{PREFIX}/batches", create_batch)
+    app.router.add_post(f"{PREFIX}/batches/{{batch_uuid}}/items", add_items)
+    app.router.add_post(f"{PREFIX}/batches/{{batch_uuid}}/process", process_batch)
+    app.router.add_get(f"{PREFIX}/batches/{{batch_uuid}}", get_batch)
+    return app

@@ -7,10 +7,15 @@ Three figures with targets:
    ``Zep(api_key=..., base_url=..., max_retries=0)`` - ``batch.create``, ``batch.add_items`` of
    500 items x 40, ``batch.process``, then ``batch.get`` until the batch is terminal - against
    the emulator in instant mode and against the stateless floor app (benchmarks/floor_app.py),
-   alternating emulator, floor, emulator, floor ... for N rounds. Reported: each round's
-   seconds and ``median(emulator) / median(floor)``. Each emulator round uses a fresh tenant
-   (a new API key) with one graph created before the clock starts; the tenant is dropped
-   after the round, outside the timing, as a per-test reset would.
+   alternating emulator, floor, emulator, floor ... for N rounds. Both servers run in
+   processes of their own (``python -m emulator --processing instant`` and
+   ``python -m benchmarks.floor_app``). Reported: each round's seconds, and the median over
+   rounds of ``emulator / floor`` within a round — each pair runs back to back, so a slow
+   spell of this shared machine weighs on both sides of the ratio it lands in — and each
+   side's server CPU. Each emulator round uses
+   a fresh tenant (a new API key) with one graph created before the clock starts; the tenant
+   is reset after the round (``POST /_emulator/reset``), outside the timing, as a per-test
+   reset would.
 2. **batch.get ratio** (target ≤ 1.2): median latency of ``batch.get`` on a processed
    50,000-item batch over the same on a processed 1-item batch, same tenant, through the SDK,
    interleaved in blocks.
@@ -23,13 +28,11 @@ Three figures with targets:
    ``Episode.content`` is the same ``str`` object as ``Item.data`` - checked), divided by the
    item count. The 49-byte header of each content ``str`` is counted as overhead.
 
-Also printed, without targets: the two medians behind the ratio, and the bytes of the
-``Idempotency-Key`` replay cache one backfill leaves behind (zep-cloud 4 sends a key on every
-mutating call and the emulator keeps each answer for 24 h; this memory is outside figure 3).
+Also printed, without targets: the two medians behind the ratio and each server's CPU.
 
 Run from the repository root: ``python benchmarks/backfill.py`` (``--quick`` for a smoke run,
-``--rounds N``, ``--profile`` to print where the emulator's thread spends its time during one
-extra backfill). ``benchmarks/run.py`` can import :func:`run`.
+``--rounds N``, ``--profile`` to print where an in-process emulator's thread spends its time
+during one extra backfill). ``benchmarks/run.py`` can import :func:`run`.
 """
 
 from __future__ import annotations
@@ -57,14 +60,12 @@ from zep_cloud.client import Zep
 from zep_cloud.types import Batch as SdkBatch
 from zep_cloud.types import BatchItemInput
 
-from benchmarks.common import BackgroundApp, Figure, format_table, median
-from benchmarks.floor_app import build_floor_app
+from benchmarks.common import REPO_ROOT, Figure, ServerProcess, format_table, median
 from emulator.core.processor import ProcessingMode
 from emulator.core.tenants import Service
 from emulator.core.world import World, WorldConfig
 from emulator.server import BackgroundServer
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 TERMINAL = frozenset({"succeeded", "partial", "failed", "canceled", "invalid"})
 Log = Callable[[str], None]
 
@@ -83,7 +84,7 @@ class Sizes:
     memory_batch: int  # items per batch there
 
 
-FULL = Sizes(items=20_000, chunk=500, rounds=5, get_items=50_000, get_calls=2_000, get_block=10,
+FULL = Sizes(items=20_000, chunk=500, rounds=7, get_items=50_000, get_calls=2_000, get_block=10,
              memory_items=100_000, memory_batch=50_000)
 QUICK = Sizes(items=2_000, chunk=500, rounds=2, get_items=5_000, get_calls=200, get_block=10,
               memory_items=10_000, memory_batch=10_000)
@@ -159,72 +160,53 @@ def backfill(client: Zep, items: Sequence[BatchItemInput], chunk: int) -> tuple[
 
 @dataclass(frozen=True)
 class Round:
-    """One timed backfill: wall seconds; CPU seconds of the whole process (client and server
-    threads, garbage collection included) and of the server's own thread; and (emulator only)
-    the bytes of Idempotency-Key replay cache it left behind."""
+    """One timed backfill: wall seconds, and the CPU seconds of the client process and of the
+    server process."""
 
     seconds: float
-    process_cpu: float
+    client_cpu: float
     server_cpu: float
-    cache_bytes: int = 0
 
 
-def _emulator_round(server: BackgroundServer, sizes: Sizes, profile: cProfile.Profile | None = None) -> Round:
-    """One backfill on a fresh tenant, which is dropped afterwards (outside the timing)."""
+def _timed_backfill(server: ServerProcess, client: Zep, items: Sequence[BatchItemInput], chunk: int) -> tuple[Round, SdkBatch]:
+    gc.collect()
+    server0, client0 = server.cpu_seconds(), time.process_time()
+    seconds, got = backfill(client, items, chunk)
+    return Round(seconds, time.process_time() - client0, server.cpu_seconds() - server0), got
+
+
+def _emulator_round(server: ServerProcess, sizes: Sizes) -> Round:
+    """One backfill on a fresh tenant, reset afterwards (outside the timing), as a per-test
+    reset would."""
     key = f"bench-{uuid.uuid4()}"
-    client, http = new_client(server.zep_v4_url, key)
+    client, http = new_client(f"{server.base_url}/api/v4", key)
     try:
         graph_uuid = client.graph.create(name="backfill").uuid_
         assert graph_uuid is not None
-        items = sdk_items(sizes.items, graph_uuid)
-        gc.collect()
-        if profile is not None:
-            server.call(lambda _w: profile.enable())  # profiles the server's thread only
-        cpu0 = server.call(lambda _w: time.thread_time())
-        proc0 = time.process_time()
-        seconds, got = backfill(client, items, sizes.chunk)
-        proc = time.process_time() - proc0
-        cpu = server.call(lambda _w: time.thread_time()) - cpu0
-        if profile is not None:
-            server.call(lambda _w: profile.disable())
+        timed, got = _timed_backfill(server, client, sdk_items(sizes.items, graph_uuid), sizes.chunk)
+        http.post(f"{server.base_url}/_emulator/reset", headers={"Authorization": f"Api-Key {key}"}).raise_for_status()
     finally:
         http.close()
     done = got.progress.succeeded_items if got.progress is not None else None
     if got.status != "succeeded" or done != sizes.items:
         raise RuntimeError(f"emulator backfill ended {got.status} with {done} of {sizes.items} items succeeded")
-
-    def cache_and_drop(world: World) -> int:
-        """On the server's loop: the tenant's replay-cache bytes; then drop the tenant."""
-        tenant = world.tenants.find(Service.ZEP, key)
-        assert tenant is not None
-        entries = getattr(tenant.idempotency, "_entries", {})
-        cached = sum(len(getattr(e, "body", b"") or b"") for e in entries.values())
-        world.tenants.drop(tenant)
-        return cached
-
-    return Round(seconds, proc, cpu, server.call(cache_and_drop))
+    return timed
 
 
-def _floor_round(floor: BackgroundApp, sizes: Sizes) -> Round:
+def _floor_round(floor: ServerProcess, sizes: Sizes) -> Round:
     """The same backfill against the floor app."""
     client, http = new_client(f"{floor.base_url}/api/v4", f"bench-{uuid.uuid4()}")
     try:
-        items = sdk_items(sizes.items, str(uuid.uuid4()))
-        gc.collect()
-        cpu0 = floor.run(time.thread_time)
-        proc0 = time.process_time()
-        seconds, got = backfill(client, items, sizes.chunk)
-        proc = time.process_time() - proc0
-        cpu = floor.run(time.thread_time) - cpu0
+        timed, got = _timed_backfill(floor, client, sdk_items(sizes.items, str(uuid.uuid4())), sizes.chunk)
     finally:
         http.close()
     if got.status != "succeeded":
         raise RuntimeError(f"floor backfill ended {got.status}")
-    return Round(seconds, proc, cpu)
+    return timed
 
 
 def measure_backfill(
-    server: BackgroundServer, floor: BackgroundApp, sizes: Sizes, log: Log = print
+    server: ServerProcess, floor: ServerProcess, sizes: Sizes, log: Log = print
 ) -> tuple[list[Round], list[Round]]:
     """One unrecorded warm-up each, then *sizes.rounds* alternating rounds (emulator first)."""
     warm = Sizes(**{**sizes.__dict__, "items": min(sizes.items, 1_000)})
@@ -238,7 +220,7 @@ def measure_backfill(
         emulator.append(e)
         floor_rounds.append(f)
         log(f"  round {r}: emulator {e.seconds:.3f} s   floor {f.seconds:.3f} s   ratio {e.seconds / f.seconds:.2f}"
-            f"   (process CPU {e.process_cpu:.3f} / {f.process_cpu:.3f} s; server thread {e.server_cpu:.3f} / {f.server_cpu:.3f} s)")
+            f"   (server CPU {e.server_cpu:.2f} / {f.server_cpu:.2f} s; client CPU {e.client_cpu:.2f} / {f.client_cpu:.2f} s)")
     return emulator, floor_rounds
 
 
@@ -261,17 +243,17 @@ def _raw_batch(http: httpx.Client, graph_uuid: str, n: int, chunk: int) -> str:
     return batch_uuid
 
 
-def measure_get(server: BackgroundServer, sizes: Sizes) -> tuple[float, float]:
+def measure_get(server: ServerProcess, sizes: Sizes) -> tuple[float, float]:
     """Median ``batch.get`` seconds on a *sizes.get_items*-item batch and on a 1-item batch."""
     key = f"bench-{uuid.uuid4()}"
     headers = {"Authorization": f"Api-Key {key}"}
-    with httpx.Client(base_url=server.zep_v4_url, headers=headers, timeout=120) as http:
+    with httpx.Client(base_url=f"{server.base_url}/api/v4", headers=headers, timeout=120) as http:
         r = http.post("/graphs", json={"name": "get-latency"})
         r.raise_for_status()
         graph_uuid = r.json()["uuid"]
         big = _raw_batch(http, graph_uuid, sizes.get_items, sizes.chunk)
         small = _raw_batch(http, graph_uuid, 1, sizes.chunk)
-    client, http2 = new_client(server.zep_v4_url, key)
+    client, http2 = new_client(f"{server.base_url}/api/v4", key)
     times: dict[str, list[float]] = {big: [], small: []}
     try:
         for target in (big, small):  # warm both paths
@@ -286,9 +268,9 @@ def measure_get(server: BackgroundServer, sizes: Sizes) -> tuple[float, float]:
                     t0 = time.perf_counter()
                     client.batch.get(target)
                     bucket.append(time.perf_counter() - t0)
+        http2.post(f"{server.base_url}/_emulator/reset", headers=headers).raise_for_status()
     finally:
         http2.close()
-    server.call(lambda w: w.tenants.drop(w.tenants.find(Service.ZEP, key)))  # type: ignore[arg-type]
     return median(times[big]), median(times[small])
 
 
@@ -390,8 +372,8 @@ def run(quick: bool = False, rounds: int | None = None, log: Log = print) -> lis
     figures: list[Figure] = []
     log("load average at start: {:.2f} {:.2f} {:.2f} ({} CPUs)".format(*os.getloadavg(), os.cpu_count()))
 
-    with BackgroundServer(WorldConfig(processing=ProcessingMode.INSTANT)) as server, \
-            BackgroundApp(build_floor_app, name="floor") as floor:
+    with ServerProcess("emulator", "--processing", "instant", "--log-level", "WARNING") as server, \
+            ServerProcess("benchmarks.floor_app") as floor:
         log(f"backfill: {sizes.items:,} graph_episode items, add_items x{sizes.items // sizes.chunk} of "
             f"{sizes.chunk}, {sizes.rounds} alternating rounds (emulator instant mode vs floor)")
         emulator, floor_rounds = measure_backfill(server, floor, sizes, log)
@@ -399,18 +381,14 @@ def run(quick: bool = False, rounds: int | None = None, log: Log = print) -> lis
         f_med = median(r.seconds for r in floor_rounds)
         e_cpu = median(r.server_cpu for r in emulator)
         f_cpu = median(r.server_cpu for r in floor_rounds)
-        e_proc = median(r.process_cpu for r in emulator)
-        f_proc = median(r.process_cpu for r in floor_rounds)
-        log(f"  median: emulator {e_med:.3f} s, floor {f_med:.3f} s, ratio {e_med / f_med:.3f}")
-        figures.append(Figure.at_most(f"backfill {sizes.items:,} items: emulator / floor (median of {sizes.rounds})",
-                                      e_med / f_med, "x", BACKFILL_TARGET))
+        ratio = median(e.seconds / f.seconds for e, f in zip(emulator, floor_rounds))
+        log(f"  medians: emulator {e_med:.3f} s, floor {f_med:.3f} s; median ratio within a round {ratio:.3f}")
+        figures.append(Figure.at_most(f"backfill {sizes.items:,} items: emulator / floor (median of {sizes.rounds} rounds)",
+                                      ratio, "x", BACKFILL_TARGET))
         figures.append(Figure.info("  emulator median wall", e_med, "s"))
         figures.append(Figure.info("  floor median wall", f_med, "s"))
-        figures.append(Figure.info("  process CPU, emulator / floor (medians; less sensitive to load)", e_proc / f_proc, "x"))
-        figures.append(Figure.info("  emulator server-thread CPU (median)", e_cpu, "s"))
-        figures.append(Figure.info("  floor server-thread CPU (median)", f_cpu, "s"))
-        figures.append(Figure.info("  Idempotency-Key replay cache left per backfill item",
-                                   emulator[-1].cache_bytes / sizes.items, "B/item"))
+        figures.append(Figure.info("  emulator server CPU (median)", e_cpu, "s"))
+        figures.append(Figure.info("  floor server CPU (median)", f_cpu, "s"))
 
         log(f"batch.get: {sizes.get_items:,}-item batch vs 1-item batch, {sizes.get_calls:,} SDK calls each, "
             f"interleaved in blocks of {sizes.get_block}")
@@ -435,12 +413,21 @@ def run(quick: bool = False, rounds: int | None = None, log: Log = print) -> lis
 
 
 def profile_backfill(quick: bool = False, log: Log = print, top: int = 30) -> str:
-    """One extra emulator backfill with cProfile on the server's thread; returns the stats."""
+    """One backfill against an in-process emulator with cProfile on the server's thread;
+    returns the stats, by cumulative and by own time."""
     sizes = QUICK if quick else FULL
     prof = cProfile.Profile()
     with BackgroundServer(WorldConfig(processing=ProcessingMode.INSTANT)) as server:
-        _emulator_round(server, Sizes(**{**sizes.__dict__, "items": 1_000}))
-        _emulator_round(server, sizes, profile=prof)
+        client, http = new_client(server.zep_v4_url, f"bench-{uuid.uuid4()}")
+        try:
+            graph_uuid = client.graph.create(name="profile").uuid_
+            assert graph_uuid is not None
+            items = sdk_items(sizes.items, graph_uuid)
+            server.run(prof.enable)
+            backfill(client, items, sizes.chunk)
+            server.run(prof.disable)
+        finally:
+            http.close()
     out = io.StringIO()
     stats = pstats.Stats(prof, stream=out).sort_stats("cumulative")
     stats.print_stats(top)
@@ -452,7 +439,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """The command line; returns 1 when a target is missed."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="a small smoke run (a few seconds)")
-    parser.add_argument("--rounds", type=int, default=None, help="emulator/floor round pairs (default 5; 2 with --quick)")
+    parser.add_argument("--rounds", type=int, default=None, help="emulator/floor round pairs (default 7; 2 with --quick)")
     parser.add_argument("--profile", action="store_true", help="also profile the emulator's thread during one backfill")
     parser.add_argument("--memory-child", nargs=2, type=int, metavar=("ITEMS", "PER_BATCH"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

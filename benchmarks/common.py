@@ -1,17 +1,58 @@
-"""What every benchmark shares: the :class:`Figure` it reports, a median, and the final
-table. Floors run in :class:`emulator.server.BackgroundApp`, the same runner the emulator's
-``BackgroundServer`` uses, so a ratio between them measures only what the emulator does on
-top of the same HTTP stack."""
+"""What every benchmark shares: the :class:`Figure` it reports, a server in a process of its
+own, a median, and the final table.
+
+Servers under measurement run as separate processes (:class:`ServerProcess`): the emulator as
+``python -m emulator``, floors through the same ``serve_until_signal``. The client's garbage,
+GIL and CPU then never land on the server's account or the other way round, and each server's
+CPU time is read from ``/proc``."""
 
 from __future__ import annotations
 
-import statistics
+import os
+import re
+import signal
+import subprocess
+import sys
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from pathlib import Path
+from typing import Any, Iterable, Sequence
 
-from emulator.server import BackgroundApp
+import statistics
 
-__all__ = ["BackgroundApp", "Figure", "format_table", "median"]
+REPO_ROOT = Path(__file__).resolve().parent.parent
+_URL = re.compile(r"http://127\.0\.0\.1:\d+")
+
+
+class ServerProcess:
+    """``python -m MODULE --port 0 ARGS...`` in a process of its own; its base URL is the first
+    ``http://127.0.0.1:PORT`` it prints. SIGTERM on exit."""
+
+    def __init__(self, module: str, *args: str) -> None:
+        self.cmd = [sys.executable, "-m", module, "--port", "0", *args]
+        self.base_url = ""
+        self._proc: subprocess.Popen[str] | None = None
+
+    def __enter__(self) -> "ServerProcess":
+        self._proc = subprocess.Popen(self.cmd, stdout=subprocess.PIPE, text=True, cwd=REPO_ROOT)
+        assert self._proc.stdout is not None
+        for line in self._proc.stdout:
+            found = _URL.search(line)
+            if found:
+                self.base_url = found.group(0)
+                return self
+        raise RuntimeError(f"{' '.join(self.cmd)} exited without printing its URL")
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU the server process has used so far."""
+        assert self._proc is not None
+        with open(f"/proc/{self._proc.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._proc is not None:
+            self._proc.send_signal(signal.SIGTERM)
+            self._proc.wait(timeout=30)
 
 
 @dataclass(frozen=True)

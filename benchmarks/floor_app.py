@@ -21,11 +21,15 @@ Nothing is stored between requests; ids are fresh ``uuid4`` strings.
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import uuid
 from typing import Any
 
 import orjson
 from aiohttp import web
+
+from emulator.server import serve_until_signal
 
 PREFIX = "/api/v4"
 
@@ -87,3 +91,15 @@ def build_floor_app() -> web.Application:
     app.router.add_post(f"{PREFIX}/batches/{{batch_uuid}}/process", process_batch)
     app.router.add_get(f"{PREFIX}/batches/{{batch_uuid}}", get_batch)
     return app
+
+
+def main() -> None:
+    """``python -m benchmarks.floor_app --port N``: serve the floor until SIGTERM."""
+    parser = argparse.ArgumentParser(description="the stateless floor app of the benchmarks")
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args()
+    asyncio.run(serve_until_signal(build_floor_app(), "127.0.0.1", args.port, lambda base: print(f"floor: {base}", flush=True)))
+
+
+if __name__ == "__main__":
+    main()

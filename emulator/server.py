@@ -9,6 +9,7 @@ thread goes through the server's loop (:meth:`BackgroundServer.call`), never aro
 from __future__ import annotations
 
 import asyncio
+import signal
 import socket
 import threading
 from concurrent.futures import Future
@@ -20,6 +21,23 @@ from .app import build_app
 from .core.world import World, WorldConfig
 
 T = TypeVar("T")
+
+
+async def serve_until_signal(app: web.Application, host: str, port: int, on_started: Callable[[str], None]) -> None:
+    """Serve *app* in the foreground until SIGINT or SIGTERM, then clean up. *on_started*
+    gets the base URL (with the real port, when *port* is 0) once the socket is listening."""
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    on_started(f"http://{host}:{runner.addresses[0][1]}")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
 
 
 class BackgroundApp:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 from itertools import islice
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, NamedTuple
 
 from .errors import Conflict, InvalidInput
 from .limits import MAX_ITEMS_PER_ADD, MAX_ITEMS_PER_BATCH
@@ -105,8 +105,10 @@ class KeySpace(str, Enum):
     UUID = "uuid"
 
 
-@dataclass(frozen=True, slots=True)
-class Ref:
+class Ref(NamedTuple):
+    """What a batch item names as its destination. A tuple: hashed in C, since a backfill
+    looks the same few targets up thousands of times."""
+
     kind: TargetKind
     space: KeySpace
     value: str

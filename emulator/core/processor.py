@@ -59,7 +59,22 @@ class WorkQueue:
         queue.append(item)
         self.pending += 1
 
+    def pop_front(self) -> Item:
+        """The next item in round-robin order: the front graph's oldest item; that graph then
+        goes to the back of the line (or leaves it, if it has nothing more)."""
+        graph_uuid = self.ready[0]
+        queue = self.queues[graph_uuid]
+        item = queue.popleft()
+        self.pending -= 1
+        if queue:
+            self.ready.rotate(-1)
+        else:
+            del self.queues[graph_uuid]
+            self.ready.popleft()
+        return item
+
     def pop(self, graph_uuid: str) -> Item:
+        """The oldest item of one graph (a realtime worker's own queue)."""
         queue = self.queues[graph_uuid]
         item = queue.popleft()
         self.pending -= 1
@@ -133,21 +148,18 @@ class Processor:
         """Process queued items one after another; they all happen at one clock reading."""
         done = 0
         now = self.clock.now()
-        while wq.ready and (limit is None or done < limit):
-            graph_uuid = wq.ready[0]
-            if graph_uuid in wq.workers:  # a realtime worker owns this graph right now
-                wq.ready.rotate(-1)
-                if all(g in wq.workers for g in wq.ready):
+        ready, workers = wq.ready, wq.workers
+        while ready and (limit is None or done < limit):
+            if ready[0] in workers:  # a realtime worker owns this graph until its item ends
+                if all(g in workers for g in ready):
                     break
+                ready.rotate(-1)
                 continue
-            item = wq.pop(graph_uuid)
-            if graph_uuid in wq.queues:  # round robin: this graph goes to the back
-                wq.ready.rotate(-1)
-            if item.status is not ItemStatus.QUEUED:  # canceled while it waited
-                continue
-            self._start(item, now)
-            self._finish(wq, item, now)
-            done += 1
+            item = wq.pop_front()
+            if item.status is ItemStatus.QUEUED:  # not canceled while it waited
+                item.batch.move_item(item, ItemStatus.PROCESSING, now)
+                self._complete(wq, item, now)
+                done += 1
         return done
 
     # -- realtime ----------------------------------------------------------------------------
@@ -158,20 +170,17 @@ class Processor:
                 item = wq.pop(graph_uuid)
                 if item.status is not ItemStatus.QUEUED:
                     continue
-                self._start(item, self.clock.now())
+                item.batch.move_item(item, ItemStatus.PROCESSING, self.clock.now())
                 await asyncio.sleep(self.item_seconds)
-                self._finish(wq, item, self.clock.now())
+                self._complete(wq, item, self.clock.now())
         finally:
             wq.workers.pop(graph_uuid, None)
 
-    # -- one item ----------------------------------------------------------------------------
+    # -- one item ------------------------------------------------------------------------------
 
     @staticmethod
-    def _start(item: Item, now: datetime) -> None:
-        item.batch.move_item(item, ItemStatus.PROCESSING, now)
-
-    @staticmethod
-    def _finish(wq: WorkQueue, item: Item, now: datetime) -> None:
+    def _complete(wq: WorkQueue, item: Item, now: datetime) -> None:
+        """Ingest a ``processing`` item and move it to its outcome."""
         try:
             outcome = wq.ingest(item, now)
         except Exception:  # an emulator bug must not wedge the batch

@@ -28,18 +28,13 @@ def parse_rfc3339(value: str, param: str) -> datetime:
             "(for example 2024-06-15T10:30:00Z)",
             param=param,
         )
-    text = value.replace("z", "Z").replace("t", "T")
-    head, sep, frac_and_zone = text.partition(".")
-    if sep:  # Python's fromisoformat takes at most 6 fractional digits
-        digits = re.match(r"\d+", frac_and_zone).group(0)  # type: ignore[union-attr]
-        text = f"{head}.{digits[:6].ljust(6, '0')}{frac_and_zone[len(digits):]}"
-    try:
-        parsed = datetime.fromisoformat(text)
+    try:  # Python 3.11's fromisoformat takes "Z" and any number of fraction digits
+        parsed = datetime.fromisoformat(value.upper())
     except ValueError as exc:
         raise InvalidInput(
             "invalid_timestamp", f"{param}: {value!r} is not a valid date and time ({exc})", param=param
         ) from None
-    return parsed.astimezone(timezone.utc)
+    return parsed if parsed.tzinfo is timezone.utc else parsed.astimezone(timezone.utc)
 
 
 @lru_cache(maxsize=1024)

@@ -1,6 +1,6 @@
 """The control plane under ``/_emulator``: what a test uses to make things happen.
 
-This issue's part: ``health``; ``processing/step`` (``{"items": N}``) and
+This issue's part: ``health``; ``reset``; ``processing/step`` (``{"items": N}``) and
 ``processing/run-until-idle``; ``processing`` (PUT ``{"mode": ...}``) to switch the processing
 mode; and ``batches/{batch_id}/cancel`` — the only way to reach the ``canceled`` statuses,
 since the real service exposes no cancel call (decisions.md "Status flow").
@@ -98,6 +98,21 @@ async def set_mode(request: web.Request) -> web.Response:
     return json_response({"mode": body.mode.value, "scope": "tenant" if tenant else "server"})
 
 
+async def reset(request: web.Request) -> web.Response:
+    """Forget one tenant (the one the Authorization header names) or, without a header,
+    every tenant: their data, queued work and idempotency keys."""
+    world = _world(request)
+    key = request.get(API_KEY)
+    if key is not None:
+        dropped = [t for t in world.tenants.all() if t.key == key]
+        for tenant in dropped:
+            world.tenants.drop(tenant)
+        return json_response({"reset": "tenant", "tenants": len(dropped)})
+    count = len(world.tenants.all())
+    world.tenants.drop_all()
+    return json_response({"reset": "all", "tenants": count})
+
+
 async def cancel_batch(request: web.Request) -> web.Response:
     tenant = _require_tenant(request)
     batch = tenant.batch(check_uuid(request.match_info["batch_id"], "batch_id"))
@@ -114,6 +129,7 @@ ROUTES = [
     Route("POST", "/processing/step", step, "processing.step", StepRequest),
     Route("POST", "/processing/run-until-idle", run_until_idle, "processing.run_until_idle"),
     Route("PUT", "/processing", set_mode, "processing.set_mode", ModeRequest),
+    Route("POST", "/reset", reset, "reset"),
     Route("POST", "/batches/{batch_id}/cancel", cancel_batch, "batch.cancel"),
 ]
 

@@ -10,7 +10,9 @@ v4 because zep-ingest sends it, decisions.md).
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, StrictStr
 
 from ..core.batches import Batch, Item, ItemInput, ItemKind, KeySpace, Ref, TargetKind
 from ..core.errors import InvalidInput
@@ -25,6 +27,28 @@ Role = Literal["norole", "system", "assistant", "user", "function", "tool"]
 ROLES: tuple[str, ...] = ("norole", "system", "assistant", "user", "function", "tool")
 
 
+class ItemFields(BaseModel):
+    """The fields of a batch item that v2 (``BatchAddItem``) and v4 (``BatchItemInput``) spell
+    alike. Each dialect adds ``graph``, ``user``, ``thread`` and ``reference_time`` under its
+    own wire names (pydantic aliases), so the core-facing code reads one set of names."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    type: ItemType
+    data: Optional[StrictStr] = None
+    data_type: Optional[DataType] = None
+    document_id: Optional[StrictStr] = None
+    source_description: Optional[StrictStr] = None
+    content: Optional[StrictStr] = None
+    role: Optional[Role] = None
+    name: Optional[StrictStr] = None
+    metadata: Optional[Any] = None
+    graph: Optional[StrictStr] = None
+    user: Optional[StrictStr] = None
+    thread: Optional[StrictStr] = None
+    reference_time: Optional[StrictStr] = None
+
+
 def check_uuid(value: str, param: str) -> str:
     """v4 docs (migrating-from-v3): a non-UUID where a UUID is expected is a 400
     ``invalid_identifier``; batch ids are UUIDs in both versions."""
@@ -33,12 +57,11 @@ def check_uuid(value: str, param: str) -> str:
     return value
 
 
-def item_input(index: int, item: Any, space: KeySpace, names: dict[str, str], refs: dict[Any, Ref]) -> ItemInput:
+def item_input(index: int, item: ItemFields, space: KeySpace, names: dict[str, str], refs: dict[Any, Ref]) -> ItemInput:
     """Check one item's cross-field rules and build the core's :class:`ItemInput`.
 
-    *item* is the dialect's parsed request item; *names* maps the neutral names graph / user /
-    thread / reference_time to that dialect's field names (the other fields are spelled alike
-    in v2 and v4). Rules: a graph_episode names exactly one of graph and user and carries
+    *names* maps the neutral names graph / user / thread / reference_time to the dialect's
+    wire names, for error messages. Rules: a graph_episode names exactly one of graph and user and carries
     ``data``; a thread_message names a thread and carries ``content`` and ``role``; metadata
     follows :func:`check_item_metadata`; the timestamp is RFC 3339 with an offset.
 
@@ -46,36 +69,35 @@ def item_input(index: int, item: Any, space: KeySpace, names: dict[str, str], re
     (checked once), which the items then share — a backfill names a handful of graphs
     thousands of times.
     """
-    at = f"items[{index}]"
-    graph, user, thread = (getattr(item, names[k]) for k in ("graph", "user", "thread"))
+    graph, user, thread = item.graph, item.user, item.thread
     if item.type == "graph_episode":
         if (graph is None) == (user is None):
             raise InvalidInput(
                 "invalid_target",
-                f"{at}: a graph_episode needs exactly one of {names['graph']} and {names['user']}",
-                param=f"{at}.{names['graph']}",
+                f"items[{index}]: a graph_episode needs exactly one of {names['graph']} and {names['user']}",
+                param=f"items[{index}].{names['graph']}",
             )
         if not item.data:
-            raise InvalidInput("invalid_request", f"{at}.data: is required for a graph_episode", param=f"{at}.data")
+            raise InvalidInput("invalid_request", f"items[{index}].data: is required for a graph_episode", param=f"items[{index}].data")
         kind, value = (TargetKind.GRAPH, graph) if graph is not None else (TargetKind.USER, user)
         episode = True
     else:
         if thread is None:
             raise InvalidInput(
-                "invalid_target", f"{at}: a thread_message needs {names['thread']}", param=f"{at}.{names['thread']}"
+                "invalid_target", f"items[{index}]: a thread_message needs {names['thread']}", param=f"items[{index}].{names['thread']}"
             )
         if not item.content:
-            raise InvalidInput("invalid_request", f"{at}.content: is required for a thread_message", param=f"{at}.content")
+            raise InvalidInput("invalid_request", f"items[{index}].content: is required for a thread_message", param=f"items[{index}].content")
         if item.role is None:
-            raise InvalidInput("invalid_request", f"{at}.role: is required for a thread_message", param=f"{at}.role")
+            raise InvalidInput("invalid_request", f"items[{index}].role: is required for a thread_message", param=f"items[{index}].role")
         kind, value = TargetKind.THREAD, thread
         episode = False
     target = refs.get((kind, value))
     if target is None:
         if space is KeySpace.UUID:
-            check_uuid(value, f"{at}.{names[kind.value]}")
+            check_uuid(value, f"items[{index}].{names[kind.value]}")
         target = refs[(kind, value)] = Ref(kind, space, value)
-    raw_time = getattr(item, names["reference_time"])
+    raw_time = item.reference_time
     return ItemInput(
         kind=ItemKind.GRAPH_EPISODE if episode else ItemKind.THREAD_MESSAGE,
         target=target,
@@ -83,8 +105,8 @@ def item_input(index: int, item: Any, space: KeySpace, names: dict[str, str], re
         data_type=(item.data_type or "text") if episode else None,
         role=None if episode else item.role,
         name=None if episode else item.name,
-        metadata=check_item_metadata(item.metadata, f"{at}.metadata"),
-        reference_time=parse_rfc3339(raw_time, f"{at}.{names['reference_time']}") if raw_time is not None else None,
+        metadata=None if item.metadata is None else check_item_metadata(item.metadata, f"items[{index}].metadata"),
+        reference_time=None if raw_time is None else parse_rfc3339(raw_time, f"items[{index}].{names['reference_time']}"),
         document_id=item.document_id if episode else None,
         source_description=item.source_description if episode else None,
     )

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, StrictBool, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
 from ..core.batches import Batch, BatchStatus, Item, ItemStatus, KeySpace, Ref
 from ..core.errors import InvalidInput
@@ -26,7 +26,7 @@ from ..core.tasks import Task
 from ..core.tenants import Service
 from ..core.timestamps import format_rfc3339 as ts
 from .http import Dialect, ErrorInfo, Route, json_response, page_size, query_int, read_model, tenant_of
-from .zep_common import DataType, ItemType, Role, check_uuid, item_input, item_targets, percent_complete
+from .zep_common import ItemFields, Role, check_uuid, item_input, item_targets, percent_complete
 
 PREFIX = "/api/v2"
 
@@ -44,20 +44,13 @@ class CreateBatchRequest(_Body):
     strict_ontology: Optional[StrictBool] = None
 
 
-class BatchAddItem(_Body):
-    type: ItemType
-    data: Optional[StrictStr] = None
-    data_type: Optional[DataType] = None
-    graph_id: Optional[StrictStr] = None
-    user_id: Optional[StrictStr] = None
-    thread_id: Optional[StrictStr] = None
-    document_id: Optional[StrictStr] = None
-    content: Optional[StrictStr] = None
-    role: Optional[Role] = None
-    name: Optional[StrictStr] = None
-    metadata: Optional[Any] = None
-    source_description: Optional[StrictStr] = None
-    created_at: Optional[StrictStr] = None
+class BatchAddItem(ItemFields):
+    """zep-cloud 3.30.0 ``BatchAddItem``: the shared fields, and the target and timestamp under this version's names."""
+
+    graph: Optional[StrictStr] = Field(default=None, alias="graph_id")
+    user: Optional[StrictStr] = Field(default=None, alias="user_id")
+    thread: Optional[StrictStr] = Field(default=None, alias="thread_id")
+    reference_time: Optional[StrictStr] = Field(default=None, alias="created_at")
 
 
 class AddItemsRequest(_Body):
@@ -129,8 +122,8 @@ def item_json(item: Item) -> dict[str, Any]:
     graph, user, thread = item_targets(item)
     return {
         "item_id": item.uuid,
-        "kind": item.kind.value,
-        "status": item.status.value,
+        "kind": item.kind,  # str enums: orjson writes their value
+        "status": item.status,
         "sequence_index": item.sequence_index,
         "source_uuid": item.episode_uuid,
         "episode_uuid": item.episode_uuid,

@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, StrictBool, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
 from ..core.batches import Batch, BatchStatus, Item, ItemStatus, KeySpace, Ref
 from ..core.errors import InvalidInput
@@ -29,7 +29,7 @@ from ..core.tenants import Service
 from ..core.timestamps import format_rfc3339 as ts
 from .cursors import decode_cursor, encode_cursor
 from .http import Dialect, ErrorInfo, Route, json_response, no_content, page_size, read_model, tenant_of
-from .zep_common import DataType, ItemType, Role, check_uuid, item_input, item_targets
+from .zep_common import ItemFields, Role, check_uuid, item_input, item_targets
 
 PREFIX = "/api/v4"
 
@@ -44,20 +44,13 @@ class CreateBatchRequest(_Body):
     strict_ontology: Optional[StrictBool] = None
 
 
-class BatchItemInput(_Body):
-    type: ItemType
-    data: Optional[StrictStr] = None
-    data_type: Optional[DataType] = None
-    graph_uuid: Optional[StrictStr] = None
-    user_uuid: Optional[StrictStr] = None
-    thread_uuid: Optional[StrictStr] = None
-    document_id: Optional[StrictStr] = None
-    source_description: Optional[StrictStr] = None
-    content: Optional[StrictStr] = None
-    role: Optional[Role] = None
-    name: Optional[StrictStr] = None
-    metadata: Optional[Any] = None
-    reference_time: Optional[StrictStr] = None
+class BatchItemInput(ItemFields):
+    """zep-cloud 4.0.1 ``BatchItemInput``: the shared fields, and the target and timestamp under this version's names."""
+
+    graph: Optional[StrictStr] = Field(default=None, alias="graph_uuid")
+    user: Optional[StrictStr] = Field(default=None, alias="user_uuid")
+    thread: Optional[StrictStr] = Field(default=None, alias="thread_uuid")
+    reference_time: Optional[StrictStr] = Field(default=None, alias="reference_time")
 
 
 class AddItemsRequest(_Body):
@@ -123,8 +116,8 @@ def item_json(item: Item) -> dict[str, Any]:
     graph, user, thread = item_targets(item)
     body: dict[str, Any] = {
         "uuid": item.uuid,
-        "type": item.kind.value,
-        "status": item.status.value,
+        "type": item.kind,  # str enums: orjson writes their value
+        "status": item.status,
         "sequence_index": item.sequence_index,
         "created_at": ts(item.created_at),
     }

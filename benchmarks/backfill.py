@@ -9,7 +9,7 @@ Three figures with targets:
    the emulator in instant mode and against the stateless floor app (benchmarks/floor_app.py),
    alternating emulator, floor, emulator, floor ... for N rounds. Both servers run in
    processes of their own (``python -m emulator --processing instant`` and
-   ``python -m benchmarks.floor_app``). Reported: each round's seconds, and the median over
+   ``python -m benchmarks.floor_app``), in ABBA order. Reported: each round's seconds, and the median over
    rounds of ``emulator / floor`` within a round — each pair runs back to back, so a slow
    spell of this shared machine weighs on both sides of the ratio it lands in — and each
    side's server CPU. Each emulator round uses
@@ -25,7 +25,7 @@ Three figures with targets:
    its own ``Ref``, ``str`` and parsed ``datetime`` as the v4 wire builds them,
    ``tenant.process``); RSS after minus RSS before, minus
    ``sum(len(data))`` (the content's bytes: ASCII, one byte per character, held once because
-   ``Episode.content`` is the same ``str`` object as ``Item.data`` - checked), divided by the
+   ``Episode.content`` is the same ``str`` object as ``Item.input.data`` - checked), divided by the
    item count. The 49-byte header of each content ``str`` is counted as overhead.
 
 Also printed, without targets: the two medians behind the ratio and each server's CPU.
@@ -84,7 +84,7 @@ class Sizes:
     memory_batch: int  # items per batch there
 
 
-FULL = Sizes(items=20_000, chunk=500, rounds=7, get_items=50_000, get_calls=2_000, get_block=10,
+FULL = Sizes(items=20_000, chunk=500, rounds=9, get_items=50_000, get_calls=2_000, get_block=10,
              memory_items=100_000, memory_batch=50_000)
 QUICK = Sizes(items=2_000, chunk=500, rounds=2, get_items=5_000, get_calls=200, get_block=10,
               memory_items=10_000, memory_batch=10_000)
@@ -208,15 +208,21 @@ def _floor_round(floor: ServerProcess, sizes: Sizes) -> Round:
 def measure_backfill(
     server: ServerProcess, floor: ServerProcess, sizes: Sizes, log: Log = print
 ) -> tuple[list[Round], list[Round]]:
-    """One unrecorded warm-up each, then *sizes.rounds* alternating rounds (emulator first)."""
+    """One unrecorded warm-up each, then *sizes.rounds* rounds of one backfill on each side,
+    the emulator first in odd rounds and the floor first in even ones (ABBA), so neither side
+    always runs in the other's wake."""
     warm = Sizes(**{**sizes.__dict__, "items": min(sizes.items, 1_000)})
     _emulator_round(server, warm)
     _floor_round(floor, warm)
     emulator: list[Round] = []
     floor_rounds: list[Round] = []
     for r in range(1, sizes.rounds + 1):
-        e = _emulator_round(server, sizes)
-        f = _floor_round(floor, sizes)
+        if r % 2:
+            e = _emulator_round(server, sizes)
+            f = _floor_round(floor, sizes)
+        else:
+            f = _floor_round(floor, sizes)
+            e = _emulator_round(server, sizes)
         emulator.append(e)
         floor_rounds.append(f)
         log(f"  round {r}: emulator {e.seconds:.3f} s   floor {f.seconds:.3f} s   ratio {e.seconds / f.seconds:.2f}"
@@ -334,8 +340,8 @@ def memory_child(n: int, per_batch: int, per_call: int = 500) -> dict[str, Any]:
     items = [item for b in batches for item in b.items]
     episodes = tenant.store.episodes_by_uuid
     ok = all(item.status is ItemStatus.SUCCEEDED for item in items) and len(items) == n
-    shared = all(episodes[item.episode_uuid].content is item.data for item in items)  # type: ignore[index]
-    ascii_only = all(item.data.isascii() for item in items)
+    shared = all(episodes[item.episode_uuid].content is item.input.data for item in items)  # type: ignore[index]
+    ascii_only = all(item.input.data.isascii() for item in items)
     return {
         "items": n,
         "rss_before": before,
@@ -403,7 +409,7 @@ def run(quick: bool = False, rounds: int | None = None, log: Log = print) -> lis
     per_item = (grown - mem["content_bytes"]) / mem["items"]
     log(f"  RSS {mem['rss_before'] / 2**20:.1f} MiB -> {mem['rss_after'] / 2**20:.1f} MiB (+{grown / 2**20:.1f} MiB); "
         f"subtracted content = sum(len(data)) = {mem['content_bytes']:,} B "
-        f"(ASCII; Episode.content is Item.data, the same str, counted once; "
+        f"(ASCII; Episode.content is Item.input.data, the same str, counted once; "
         f"each str's {mem['str_header_bytes']}-byte header is counted as overhead)")
     log(f"  {per_item:,.0f} B per item beyond its content")
     figures.append(Figure.at_most(f"resident memory per item beyond content @ {sizes.memory_items:,}",
@@ -439,7 +445,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """The command line; returns 1 when a target is missed."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="a small smoke run (a few seconds)")
-    parser.add_argument("--rounds", type=int, default=None, help="emulator/floor round pairs (default 7; 2 with --quick)")
+    parser.add_argument("--rounds", type=int, default=None, help="emulator/floor round pairs (default 9; 2 with --quick)")
     parser.add_argument("--profile", action="store_true", help="also profile the emulator's thread during one backfill")
     parser.add_argument("--memory-child", nargs=2, type=int, metavar=("ITEMS", "PER_BATCH"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

@@ -116,7 +116,8 @@ class Ref(NamedTuple):
 
 @dataclass(slots=True)
 class ItemInput:
-    """One item as a wire adapter hands it to the core, already checked for shape."""
+    """One item as the client sent it, as a wire adapter hands it to the core (already checked
+    for shape). A value: an :class:`Item` keeps it as it came."""
 
     kind: ItemKind
     target: Ref
@@ -132,29 +133,31 @@ class ItemInput:
 
 @dataclass(slots=True, eq=False)
 class Item:
+    """One item of a batch: what the client sent (:attr:`input`, never changed) and where
+    processing stands."""
+
     uuid: str
     batch: "Batch"
     sequence_index: int
-    kind: ItemKind
-    target: Ref
-    data: str
-    data_type: str | None
-    role: str | None
-    name: str | None
-    metadata: dict[str, Any] | None
-    reference_time: datetime | None
-    document_id: str | None
-    source_description: str | None
+    input: ItemInput
     created_at: datetime
     updated_at: datetime
     status: ItemStatus = ItemStatus.PENDING
-    #: Resolved at process time: the graph the item writes to (a thread's owner's user graph
-    #: for messages), the thread for messages, and the user of a user graph.
+    #: Resolved at add (provisionally) and at process: the graph the item writes to (a
+    #: thread's owner's user graph for messages), and the thread for messages.
     graph: Any = None
     thread: Any = None
     #: Set when the item succeeded and wrote an episode (v2/v4 ``source_uuid`` = ``episode_uuid``).
     episode_uuid: str | None = None
     error: dict[str, Any] | None = None
+
+    @property
+    def kind(self) -> ItemKind:
+        return self.input.kind
+
+    @property
+    def target(self) -> Ref:
+        return self.input.target
 
 
 TransitionObserver = Callable[[str, Any, Enum, Enum], None]
@@ -290,26 +293,7 @@ class Batch:
     def append(self, inputs: list[ItemInput], new_id: Callable[[], str], now: datetime) -> list[Item]:
         """Append *inputs* in request order (seed: "Items are appended in request order")."""
         start = len(self.items)
-        made = [
-            Item(
-                uuid=new_id(),
-                batch=self,
-                sequence_index=start + offset,
-                kind=inp.kind,
-                target=inp.target,
-                data=inp.data,
-                data_type=inp.data_type,
-                role=inp.role,
-                name=inp.name,
-                metadata=inp.metadata,
-                reference_time=inp.reference_time,
-                document_id=inp.document_id,
-                source_description=inp.source_description,
-                created_at=now,
-                updated_at=now,
-            )
-            for offset, inp in enumerate(inputs)
-        ]
+        made = [Item(new_id(), self, start + offset, inp, now, now) for offset, inp in enumerate(inputs)]
         self.items.extend(made)
         self.counts[ItemStatus.PENDING] += len(made)
         self.updated_at = now

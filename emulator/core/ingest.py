@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
 
-from .batches import Item, ItemKind, ItemStatus
+from .batches import Item, ItemInput, ItemKind, ItemStatus
 from .graph import Episode, GraphStore, Message
 from .limits import MAX_EPISODE_DATA_CHARS, MAX_MESSAGE_CONTENT_CHARS
 
@@ -37,12 +37,12 @@ SUCCEEDED = Outcome(ItemStatus.SUCCEEDED)
 
 
 def ingest_item(store: GraphStore, item: Item, now: datetime, new_id: Callable[[], str]) -> Outcome:
-    graph, thread = item.graph, item.thread
+    graph, thread, sent = item.graph, item.thread, item.input
     if graph is None or graph.deleted or (thread is not None and thread.deleted):
         return Outcome(ItemStatus.SKIPPED)
-    reference_time = item.reference_time or now
-    if item.kind is ItemKind.GRAPH_EPISODE:
-        failure = _episode_failure(item)
+    reference_time = sent.reference_time or now
+    if sent.kind is ItemKind.GRAPH_EPISODE:
+        failure = _episode_failure(sent)
         if failure is not None:
             return failure
         episode_uuid = new_id()
@@ -50,32 +50,32 @@ def ingest_item(store: GraphStore, item: Item, now: datetime, new_id: Callable[[
             Episode(
                 uuid=episode_uuid,
                 graph=graph,
-                content=item.data,
-                source=item.data_type or "text",
+                content=sent.data,
+                source=sent.data_type or "text",
                 reference_time=reference_time,
                 created_at=now,
-                source_description=item.source_description,
-                document_id=item.document_id,
-                metadata=item.metadata,
+                source_description=sent.source_description,
+                document_id=sent.document_id,
+                metadata=sent.metadata,
             )
         )
         item.episode_uuid = episode_uuid
         return SUCCEEDED
 
-    if len(item.data) > MAX_MESSAGE_CONTENT_CHARS:
+    if len(sent.data) > MAX_MESSAGE_CONTENT_CHARS:
         return _failed(
             "content_too_large",
-            f"message content has {len(item.data)} characters; the limit is {MAX_MESSAGE_CONTENT_CHARS}",
+            f"message content has {len(sent.data)} characters; the limit is {MAX_MESSAGE_CONTENT_CHARS}",
         )
     message = Message(
         uuid=new_id(),
         thread=thread,  # type: ignore[arg-type]
-        content=item.data,
-        role=item.role or "norole",
+        content=sent.data,
+        role=sent.role or "norole",
         created_at=now,
         reference_time=reference_time,
-        name=item.name,
-        metadata=item.metadata,
+        name=sent.name,
+        metadata=sent.metadata,
     )
     thread.messages.append(message)  # type: ignore[union-attr]
     ignored = item.batch.ignore_roles or ()
@@ -85,29 +85,29 @@ def ingest_item(store: GraphStore, item: Item, now: datetime, new_id: Callable[[
             Episode(
                 uuid=episode_uuid,
                 graph=graph,
-                content=f"{item.name or message.role}: {item.data}",
+                content=f"{sent.name or message.role}: {sent.data}",
                 source="message",
                 reference_time=reference_time,
                 created_at=now,
-                metadata=item.metadata,
+                metadata=sent.metadata,
                 thread=thread,
                 role=message.role,
-                role_name=item.name,
+                role_name=sent.name,
             )
         )
         item.episode_uuid = episode_uuid
     return SUCCEEDED
 
 
-def _episode_failure(item: Item) -> Outcome | None:
-    if len(item.data) > MAX_EPISODE_DATA_CHARS:
+def _episode_failure(sent: ItemInput) -> Outcome | None:
+    if len(sent.data) > MAX_EPISODE_DATA_CHARS:
         return _failed(
             "content_too_large",
-            f"episode data has {len(item.data)} characters; the limit is {MAX_EPISODE_DATA_CHARS}",
+            f"episode data has {len(sent.data)} characters; the limit is {MAX_EPISODE_DATA_CHARS}",
         )
-    if item.data_type == "json":
+    if sent.data_type == "json":
         try:
-            json.loads(item.data)
+            json.loads(sent.data)
         except ValueError as exc:
             return _failed("invalid_json", f"data_type is json but data does not parse: {exc}")
     return None

@@ -54,6 +54,14 @@ class Tenant:
     def _ingest(self, item: Item, now: datetime):  # type: ignore[no-untyped-def]
         return ingest_item(self.store, item, now, self.ids.uuid)
 
+    def observe(self, observer: Observer) -> None:
+        """Call ``observer(what, obj, old, new)`` on every status change of this tenant's
+        batches ("batch") and items ("item"). Batches only pay for the call once someone
+        listens."""
+        self.observers.append(observer)
+        for batch in self.batches.values():
+            batch.observer = self._observe
+
     def _observe(self, what: str, obj: Any, old: Enum, new: Enum) -> None:
         for observer in self.observers:
             observer(what, obj, old, new)
@@ -75,7 +83,7 @@ class Tenant:
             metadata=metadata,
             ignore_roles=ignore_roles,
             strict_ontology=strict_ontology,
-            observer=self._observe,
+            observer=self._observe if self.observers else None,
         )
         self.next_serial += 1
         self.batches[batch.uuid] = batch

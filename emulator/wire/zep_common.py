@@ -10,6 +10,7 @@ v4 because zep-ingest sends it, decisions.md).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, StrictStr
@@ -106,10 +107,18 @@ def item_input(index: int, item: ItemFields, space: KeySpace, names: dict[str, s
         role=None if episode else item.role,
         name=None if episode else item.name,
         metadata=None if item.metadata is None else check_item_metadata(item.metadata, f"items[{index}].metadata"),
-        reference_time=None if raw_time is None else parse_rfc3339(raw_time, f"items[{index}].{names['reference_time']}"),
+        reference_time=None if raw_time is None else _timestamp(raw_time, index, names["reference_time"]),
         document_id=item.document_id if episode else None,
         source_description=item.source_description if episode else None,
     )
+
+
+def _timestamp(raw: str, index: int, name: str) -> datetime:
+    """Parse an item's timestamp; the field's full name is only spelled out on error."""
+    try:
+        return parse_rfc3339(raw, name)
+    except InvalidInput:
+        return parse_rfc3339(raw, f"items[{index}].{name}")
 
 
 def item_targets(item: Item) -> tuple[Graph | None, User | None, Thread | None]:

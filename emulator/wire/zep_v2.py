@@ -132,7 +132,7 @@ def item_json(item: Item) -> dict[str, Any]:
         "user_id": user.user_id if user is not None else None,
         "user_uuid": user.uuid if user is not None else None,
         "thread_id": thread.thread_id if thread is not None else None,
-        "document_id": item.document_id,
+        "document_id": item.input.document_id,
         "error": item.error,
         "created_at": ts(item.created_at),
         "updated_at": ts(item.updated_at),

@@ -24,7 +24,7 @@ def test_items_are_appended_in_request_order_with_contiguous_indexes(setup: Setu
     first = setup.tenant.add_items(batch, [episode(data=f"a{i}") for i in range(3)])
     second = setup.tenant.add_items(batch, [episode(data=f"b{i}") for i in range(2)])
     assert [i.sequence_index for i in first + second] == [0, 1, 2, 3, 4]
-    assert [i.data for i in batch.items] == ["a0", "a1", "a2", "b0", "b1"]
+    assert [i.input.data for i in batch.items] == ["a0", "a1", "a2", "b0", "b1"]
     assert batch.counts[ItemStatus.PENDING] == 5
 
 

@@ -15,7 +15,7 @@ def test_items_of_one_graph_run_in_sequence_order_and_graphs_interleave(setup: S
     setup.tenant.add_items(batch, [episode("g1" if i % 3 else "g2", data=f"e{i}") for i in range(9)])
     setup.tenant.process(batch)
     order: list[int] = []
-    setup.tenant.observers.append(
+    setup.tenant.observe(
         lambda what, obj, old, new: order.append(obj.sequence_index)
         if what == "item" and new is ItemStatus.SUCCEEDED
         else None

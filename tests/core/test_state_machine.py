@@ -45,7 +45,7 @@ class BatchMachine(RuleBasedStateMachine):
         for gid in ("g1", "g2", "g3"):
             self.tenant.store.create_graph(gid, now)
         self.transitions: list[tuple[str, object, object]] = []
-        self.tenant.observers.append(lambda what, obj, old, new: self.transitions.append((what, old, new)))
+        self.tenant.observe(lambda what, obj, old, new: self.transitions.append((what, old, new)))
         self.deleted: list[Batch] = []
 
     @rule(target=batches)

@@ -4,11 +4,13 @@ The middleware, per request (design.md "How a request flows"):
 1. picks the dialect by path prefix, and gives the request an id (``X-Request-Id``);
 2. answers an unknown route or method with that dialect's 404/405 body, never HTML and never
    a redirect (decisions.md "Unknown routes");
-3. authenticates: ``Authorization: Api-Key <key>`` (what both zep-cloud lines send) or
+3. reads the whole body of a mutating call, so no handler suspends between looking state up
+   and changing it (the world is single-threaded: no locks, as long as nothing awaits);
+4. authenticates: ``Authorization: Api-Key <key>`` (what both zep-cloud lines send) or
    ``Bearer <key>`` → the key's tenant; missing or malformed is a 401 (decisions.md);
-4. for dialects with idempotency (Zep v4), replays a stored answer for a repeated
+5. for dialects with idempotency (Zep v4), replays a stored answer for a repeated
    ``Idempotency-Key``;
-5. turns core errors into the dialect's error body and status, and anything unexpected into a
+6. turns core errors into the dialect's error body and status, and anything unexpected into a
    logged 500 in the same shape.
 """
 
@@ -16,10 +18,12 @@ from __future__ import annotations
 
 import itertools
 import logging
+from dataclasses import dataclass
 
 from aiohttp import web
 
 from .core.errors import EmulatorError, Unauthorized
+from .core.idempotency import IdempotencyStore
 from .core.limits import MAX_BODY_BYTES
 from .core.world import World
 from .wire import control, zep_v2, zep_v4
@@ -72,6 +76,10 @@ async def dispatch(request: web.Request, handler: Handler) -> web.StreamResponse
         route_error = request.match_info.http_exception
         if route_error is not None:
             raise route_error
+        if request.method in _MUTATING:
+            # The whole body first: once a handler has looked state up, it must not suspend
+            # (a concurrent delete or reset would then slip in between its check and its write).
+            await request.read()
         key = api_key(request, dialect) if dialect.auth_schemes else None
         request[API_KEY] = key
         if dialect.service is not None:
@@ -115,8 +123,18 @@ def _http_message(request: web.Request, exc: web.HTTPException) -> str:
     return exc.reason
 
 
+@dataclass(frozen=True, slots=True)
+class _Replay:
+    status: int
+    body: bytes
+    content_type: str | None
+    request_id: str
+
+
 async def _idempotent(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Zep v4 Idempotency-Key replay; the rules live in core/idempotency.py."""
+    """Zep v4 Idempotency-Key replay (rules in core/idempotency.py). Every answer below 500 is
+    kept: it is what the request did, and a retry must get the same. A 5xx is not kept, so
+    its retry runs afresh."""
     idem = request.headers.get("Idempotency-Key")
     if not idem:
         return await handler(request)
@@ -128,18 +146,26 @@ async def _idempotent(request: web.Request, handler: Handler) -> web.StreamRespo
             body=stored.body,
             status=stored.status,
             content_type=stored.content_type,
-            headers={"Idempotent-Replayed": "true", "X-Replayed-Request-Id": stored.request_id or ""},
+            headers={"Idempotent-Replayed": "true", "X-Replayed-Request-Id": stored.request_id},
         )
     try:
         response = await handler(request)
+    except EmulatorError as exc:
+        response = dialect_for(request.path).error_response(ErrorInfo.from_error(exc, request[REQUEST_ID]))
     except BaseException:
         tenant.idempotency.abandon(key)
         raise
-    body = response.body if isinstance(response, web.Response) else b""
-    tenant.idempotency.finish(
-        key, response.status, bytes(body or b""), response.content_type if body else None, request[REQUEST_ID]
-    )
+    _keep(tenant.idempotency, key, request, response)
     return response
+
+
+def _keep(store: IdempotencyStore, key: tuple[str, str, str], request: web.Request, response: web.StreamResponse) -> None:
+    if response.status >= 500 or not isinstance(response, web.Response):
+        store.abandon(key)
+        return
+    body = bytes(response.body or b"")  # type: ignore[arg-type]
+    replay = _Replay(response.status, body, response.content_type if body else None, request[REQUEST_ID])
+    store.finish(key, replay, len(body))
 
 
 def build_app(world: World) -> web.Application:

@@ -4,6 +4,7 @@ can also be given as an environment variable ``EMULATOR_<NAME>`` (flags win)."""
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 from typing import Optional, Sequence
 
@@ -31,27 +32,55 @@ class Settings(BaseModel):
         )
 
 
-def _env(name: str) -> str | None:
+def _env(name: str, default: str | None) -> str | None:
     value = os.environ.get(f"EMULATOR_{name}")
-    return value if value not in (None, "") else None
+    return value if value not in (None, "") else default
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port (0-65535)")
+    return int(text)
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = float("nan")
+    if not seconds >= 0 or seconds == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a non-negative number of seconds")
+    return seconds
+
+
+def _mode(text: str) -> ProcessingMode:
+    try:
+        return ProcessingMode(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not one of {', '.join(m.value for m in ProcessingMode)}") from None
 
 
 def parse_args(argv: Sequence[str] | None = None) -> Settings:
+    """Flags, with environment variables as defaults. Both go through the same converters
+    (argparse converts a string default like a typed value), so a bad value from either is a
+    usage error naming it, never a traceback."""
     parser = argparse.ArgumentParser(
         prog="memory-batch-emulator",
         description="In-memory emulator of the Zep Batch API (wire v2 and v4). "
         "Every flag can also be set as EMULATOR_<NAME>, e.g. EMULATOR_PORT=0.",
     )
-    parser.add_argument("--host", default=_env("HOST") or "127.0.0.1", help="address to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=int(_env("PORT") or 8000), help="port; 0 picks a free one (default 8000)")
+    parser.add_argument("--host", default=_env("HOST", "127.0.0.1"), help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=_port, default=_env("PORT", "8000"), help="port; 0 picks a free one (default 8000)")
     parser.add_argument(
         "--processing",
-        choices=[m.value for m in ProcessingMode],
-        default=_env("PROCESSING") or "realtime",
+        type=_mode,
+        default=_env("PROCESSING", "realtime"),
         help="realtime: each item costs --item-seconds; instant: batches finish before process returns; "
         "manual: nothing moves until /_emulator/processing/step or run-until-idle (default realtime)",
     )
-    parser.add_argument("--item-seconds", type=float, default=float(_env("ITEM_SECONDS") or 0.01), help="realtime cost of one item (default 0.01)")
+    parser.add_argument(
+        "--item-seconds", type=_seconds, default=_env("ITEM_SECONDS", "0.01"), help="realtime cost of one item (default 0.01)"
+    )
     parser.add_argument(
         "--api-key",
         action="append",
@@ -60,16 +89,19 @@ def parse_args(argv: Sequence[str] | None = None) -> Settings:
         help="accept only this key (repeatable; EMULATOR_API_KEY takes a comma-separated list). "
         "None given: any non-empty key is accepted and owns its own isolated tenant",
     )
-    parser.add_argument("--seed", type=int, default=int(_env("SEED")) if _env("SEED") else None, help="seed for repeatable ids")
-    parser.add_argument("--log-level", default=_env("LOG_LEVEL") or "INFO", help="DEBUG, INFO, WARNING ... (default INFO)")
+    parser.add_argument("--seed", type=int, default=_env("SEED", None), help="seed for repeatable ids")
+    parser.add_argument("--log-level", default=_env("LOG_LEVEL", "INFO"), help="DEBUG, INFO, WARNING ... (default INFO)")
     args = parser.parse_args(argv)
-    keys = args.api_keys if args.api_keys is not None else [k for k in (_env("API_KEY") or "").split(",") if k]
+    level = args.log_level.upper()
+    if not isinstance(logging.getLevelName(level), int):
+        parser.error(f"argument --log-level: {args.log_level!r} is not a logging level")
+    keys = args.api_keys if args.api_keys is not None else [k for k in (_env("API_KEY", "") or "").split(",") if k]
     return Settings(
         host=args.host,
         port=args.port,
-        processing=ProcessingMode(args.processing),
+        processing=args.processing,
         item_seconds=args.item_seconds,
         api_keys=keys,
         seed=args.seed,
-        log_level=args.log_level.upper(),
+        log_level=level,
     )

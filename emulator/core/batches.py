@@ -7,8 +7,8 @@ decisions.md "Status flow":
 - batch: draft → queued → processing → succeeded | partial | failed; draft → invalid;
   canceled only through the control API. succeeded, partial, failed, canceled are terminal;
   invalid never progresses and persists until the batch is deleted.
-- item: pending → queued → processing → succeeded | failed | skipped; pending or queued →
-  canceled; queued → skipped (its destination vanished before it started).
+- item: pending → queued → processing → succeeded | failed | skipped; pending, queued or
+  processing → canceled (a canceled item writes nothing).
 
 Every status change goes through :meth:`Batch.set_status` or :meth:`Batch.move_item`, which
 check the transition tables below and keep the per-status counters, so reading a batch's
@@ -68,8 +68,10 @@ BATCH_TRANSITIONS: dict[BatchStatus, frozenset[BatchStatus]] = {
 
 ITEM_TRANSITIONS: dict[ItemStatus, frozenset[ItemStatus]] = {
     ItemStatus.PENDING: frozenset({ItemStatus.QUEUED, ItemStatus.CANCELED}),
-    ItemStatus.QUEUED: frozenset({ItemStatus.PROCESSING, ItemStatus.SKIPPED, ItemStatus.CANCELED}),
-    ItemStatus.PROCESSING: frozenset({ItemStatus.SUCCEEDED, ItemStatus.FAILED, ItemStatus.SKIPPED}),
+    ItemStatus.QUEUED: frozenset({ItemStatus.PROCESSING, ItemStatus.CANCELED}),
+    ItemStatus.PROCESSING: frozenset(
+        {ItemStatus.SUCCEEDED, ItemStatus.FAILED, ItemStatus.SKIPPED, ItemStatus.CANCELED}
+    ),
     ItemStatus.SUCCEEDED: frozenset(),
     ItemStatus.FAILED: frozenset(),
     ItemStatus.SKIPPED: frozenset(),
@@ -320,12 +322,14 @@ class Batch:
             )
 
     def cancel(self, now: datetime) -> None:
-        """The control API's cancel: every item not yet started is canceled at once."""
+        """The control API's cancel: every item not yet finished is canceled at once, including
+        one a realtime worker is processing (it then writes nothing), so a canceled batch is
+        terminal in fact as well as in name."""
         if self.status not in (BatchStatus.DRAFT, BatchStatus.QUEUED, BatchStatus.PROCESSING):
             raise Conflict(
                 "batch_not_cancelable",
                 f"batch {self.uuid} is {self.status.value}; it can no longer be canceled",
             )
         self.set_status(BatchStatus.CANCELED, now)
-        self.move_all(ItemStatus.PENDING, ItemStatus.CANCELED, now)
-        self.move_all(ItemStatus.QUEUED, ItemStatus.CANCELED, now)
+        for waiting in (ItemStatus.PENDING, ItemStatus.QUEUED, ItemStatus.PROCESSING):
+            self.move_all(waiting, ItemStatus.CANCELED, now)

@@ -17,7 +17,6 @@ class ErrorKind(str, Enum):
     UNAUTHORIZED = "unauthorized"  # 401
     NOT_FOUND = "not_found"        # 404
     CONFLICT = "conflict"          # 409
-    TOO_LARGE = "too_large"        # 413
 
 
 class EmulatorError(Exception):
@@ -53,6 +52,3 @@ class NotFound(EmulatorError):
 class Conflict(EmulatorError):
     kind = ErrorKind.CONFLICT
 
-
-class TooLarge(EmulatorError):
-    kind = ErrorKind.TOO_LARGE

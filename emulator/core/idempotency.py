@@ -1,16 +1,19 @@
-"""Idempotency-Key replay (Zep v4).
+"""Replay of keyed requests (Zep v4's ``Idempotency-Key``), as a cache of opaque results.
 
 zep-cloud 4.x sends an ``Idempotency-Key`` on every mutating call and resends the *same* key
 on its own retries (reference/zep-wire-contract.md §0 and §5). decisions.md fixes what the
 service is silent on:
 
 - keyed by tenant + method + path + key, kept 24 h on the emulator's clock;
-- same key, same body: the stored status and body are replayed, nothing runs twice;
+- same key, same body: the stored answer is replayed, nothing runs twice;
 - same key, different body: 400 ``idempotency_key_reused``;
 - same key while the first request is still running: 409 ``idempotency_key_in_use``.
 
-Only successful (2xx) answers are stored: a 4xx changed nothing, so answering a retry afresh
-is both safe and what a client fixing its state between attempts needs.
+What a key maps to is the caller's business (the HTTP middleware stores status and body), so
+this module knows no HTTP. Entries are dropped after 24 h, and, oldest first, whenever a
+tenant's stored results pass :data:`MAX_BYTES` — zep-cloud sends a key with every
+``add_items``, and a long backfill must not pin every answer it ever got. A retry comes
+seconds after its first attempt, long before its entry could be pushed out.
 """
 
 from __future__ import annotations
@@ -19,35 +22,36 @@ import hashlib
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, Hashable
 
 from .errors import Conflict, InvalidInput
 from .limits import IDEMPOTENCY_TTL_SECONDS
 
+#: Per tenant: the stored results' sizes (as reported by the caller) add up to at most this.
+MAX_BYTES = 64 * 1024 * 1024
+
 
 @dataclass(slots=True)
-class StoredResponse:
-    fingerprint: str
+class _Entry:
+    fingerprint: bytes
     stored_at: datetime
-    status: int | None = None  # None while the first request is still running
-    body: bytes = b""
-    content_type: str | None = None
-    request_id: str | None = None
+    result: Any = None
+    size: int = 0
+    done: bool = False
 
 
 class IdempotencyStore:
-    def __init__(self) -> None:
-        self._entries: OrderedDict[tuple[str, str, str], StoredResponse] = OrderedDict()
+    def __init__(self, max_bytes: int = MAX_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
 
-    @staticmethod
-    def fingerprint(body: bytes) -> str:
-        return hashlib.sha256(body).hexdigest()
-
-    def begin(self, key: tuple[str, str, str], body: bytes, now: datetime) -> StoredResponse | None:
-        """Return the stored answer to replay, or None after reserving *key* for this request.
+    def begin(self, key: Hashable, body: bytes, now: datetime) -> Any | None:
+        """The stored result to replay, or None after reserving *key* for this request.
 
         Raises on a reused key with another body, or on a key whose first use is running."""
         self._expire(now)
-        fingerprint = self.fingerprint(body)
+        fingerprint = hashlib.sha256(body).digest()
         entry = self._entries.get(key)
         if entry is not None:
             if entry.fingerprint != fingerprint:
@@ -56,34 +60,37 @@ class IdempotencyStore:
                     "this Idempotency-Key was already used with a different request body",
                     param="Idempotency-Key",
                 )
-            if entry.status is None:
+            if not entry.done:
                 raise Conflict(
                     "idempotency_key_in_use",
                     "a request with this Idempotency-Key is still being processed",
                     param="Idempotency-Key",
                 )
-            return entry
-        self._entries[key] = StoredResponse(fingerprint=fingerprint, stored_at=now)
+            return entry.result
+        self._entries[key] = _Entry(fingerprint=fingerprint, stored_at=now)
         return None
 
-    def finish(
-        self, key: tuple[str, str, str], status: int, body: bytes, content_type: str | None, request_id: str
-    ) -> None:
+    def finish(self, key: Hashable, result: Any, size: int) -> None:
+        """Keep *result* (of *size* bytes) as the answer for *key*."""
         entry = self._entries.get(key)
-        if entry is None:
+        if entry is None or entry.done:
             return
-        if 200 <= status < 300:
-            entry.status, entry.body, entry.content_type, entry.request_id = status, body, content_type, request_id
-        else:
-            del self._entries[key]
+        entry.result, entry.size, entry.done = result, size, True
+        self.bytes += size
+        while self.bytes > self.max_bytes and self._entries:
+            self._drop(next(iter(self._entries)))
 
-    def abandon(self, key: tuple[str, str, str]) -> None:
+    def abandon(self, key: Hashable) -> None:
+        """Forget a reservation whose request will not be answered from the cache."""
         entry = self._entries.get(key)
-        if entry is not None and entry.status is None:
+        if entry is not None and not entry.done:
             del self._entries[key]
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    def _drop(self, key: Hashable) -> None:
+        self.bytes -= self._entries.pop(key).size
 
     def _expire(self, now: datetime) -> None:
         horizon = now - timedelta(seconds=IDEMPOTENCY_TTL_SECONDS)
@@ -91,4 +98,4 @@ class IdempotencyStore:
             key, entry = next(iter(self._entries.items()))
             if entry.stored_at >= horizon:
                 break
-            del self._entries[key]
+            self._drop(key)

@@ -17,10 +17,11 @@ Outcomes (decisions.md "When an item is skipped" / "When an item fails on its ow
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
+
+import orjson
 
 from .batches import Item, ItemInput, ItemKind, ItemStatus
 from .graph import Episode, GraphStore, Message
@@ -106,9 +107,9 @@ def _episode_failure(sent: ItemInput) -> Outcome | None:
             f"episode data has {len(sent.data)} characters; the limit is {MAX_EPISODE_DATA_CHARS}",
         )
     if sent.data_type == "json":
-        try:
-            json.loads(sent.data)
-        except ValueError as exc:
+        try:  # orjson: strict JSON (no NaN/Infinity) and bounded nesting, where json.loads recurses
+            orjson.loads(sent.data)
+        except orjson.JSONDecodeError as exc:
             return _failed("invalid_json", f"data_type is json but data does not parse: {exc}")
     return None
 

@@ -175,12 +175,17 @@ class Processor:
                 self._complete(wq, item, self.clock.now())
         finally:
             wq.workers.pop(graph_uuid, None)
+        if graph_uuid in wq.queues:  # the mode changed under this worker: its graph's rest goes to the new mode
+            self.kick(wq)
 
     # -- one item ------------------------------------------------------------------------------
 
     @staticmethod
     def _complete(wq: WorkQueue, item: Item, now: datetime) -> None:
-        """Ingest a ``processing`` item and move it to its outcome."""
+        """Ingest a ``processing`` item and move it to its outcome (nothing, if it was canceled
+        while it was processing)."""
+        if item.status is not ItemStatus.PROCESSING:
+            return
         try:
             outcome = wq.ingest(item, now)
         except Exception:  # an emulator bug must not wedge the batch

@@ -30,11 +30,11 @@ def parse_rfc3339(value: str, param: str) -> datetime:
         )
     try:  # Python 3.11's fromisoformat takes "Z" and any number of fraction digits
         parsed = datetime.fromisoformat(value.upper())
-    except ValueError as exc:
+        return parsed if parsed.tzinfo is timezone.utc else parsed.astimezone(timezone.utc)
+    except (ValueError, OverflowError) as exc:  # e.g. 0001-01-01T00:00:00+01:00 is before year 1 in UTC
         raise InvalidInput(
-            "invalid_timestamp", f"{param}: {value!r} is not a valid date and time ({exc})", param=param
+            "invalid_timestamp", f"{param}: {value!r} is not a valid date and time in UTC ({exc})", param=param
         ) from None
-    return parsed if parsed.tzinfo is timezone.utc else parsed.astimezone(timezone.utc)
 
 
 @lru_cache(maxsize=1024)
@@ -42,7 +42,6 @@ def format_rfc3339(value: datetime | None) -> str | None:
     """Cached: the items of one add call, and of one processing step, share their instants."""
     if value is None:
         return None
-    value = value.astimezone(timezone.utc)
-    if value.microsecond:
-        return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    # isoformat pads the year to four digits (strftime's %Y does not below 1000) and writes
+    # microseconds only when there are some.
+    return value.astimezone(timezone.utc).replace(tzinfo=None).isoformat() + "Z"

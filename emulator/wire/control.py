@@ -17,7 +17,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from .. import __version__
-from ..core.errors import Unauthorized
+from ..core.errors import NotFound, Unauthorized
 from ..core.processor import ProcessingMode
 from ..core.tenants import Service, Tenant
 from ..core.world import World
@@ -42,11 +42,15 @@ def _world(request: web.Request) -> World:
 
 
 def _tenant_or_none(request: web.Request) -> Optional[Tenant]:
-    """The Zep tenant named by the request's Authorization header, if it carries one."""
+    """The existing Zep tenant named by the request's Authorization header, or None without a
+    header. A key no tenant has is a 404: a mistyped key must not look like an idle tenant."""
     key = request.get(API_KEY)
     if key is None:
         return None
-    return _world(request).tenants.get(Service.ZEP, key)
+    tenant = _world(request).tenants.find(Service.ZEP, key)
+    if tenant is None:
+        raise NotFound("tenant_not_found", "no tenant has used this API key yet")
+    return tenant
 
 
 def _require_tenant(request: web.Request) -> Tenant:
@@ -86,9 +90,12 @@ async def run_until_idle(request: web.Request) -> web.Response:
 
 
 async def set_mode(request: web.Request) -> web.Response:
+    """With a key, that tenant's mode (the tenant is made if it is new, so a test can choose
+    its mode before its first call); without, the server's."""
     body: ModeRequest = await read_model(request, ModeRequest)
     world = _world(request)
-    tenant = _tenant_or_none(request)
+    key = request.get(API_KEY)
+    tenant = world.tenants.get(Service.ZEP, key) if key is not None else None
     if tenant is not None:
         tenant.set_mode(body.mode)
     else:
@@ -100,7 +107,8 @@ async def set_mode(request: web.Request) -> web.Response:
 
 async def reset(request: web.Request) -> web.Response:
     """Forget one tenant (the one the Authorization header names) or, without a header,
-    every tenant: their data, queued work and idempotency keys."""
+    every tenant (their data, queued work and idempotency keys) and any server-wide mode
+    change, back to the mode the server started with."""
     world = _world(request)
     key = request.get(API_KEY)
     if key is not None:
@@ -110,6 +118,7 @@ async def reset(request: web.Request) -> web.Response:
         return json_response({"reset": "tenant", "tenants": len(dropped)})
     count = len(world.tenants.all())
     world.tenants.drop_all()
+    world.processor.default_mode = world.config.processing
     return json_response({"reset": "all", "tenants": count})
 
 

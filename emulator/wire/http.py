@@ -32,7 +32,6 @@ STATUS_FOR_KIND: dict[ErrorKind, int] = {
     ErrorKind.UNAUTHORIZED: 401,
     ErrorKind.NOT_FOUND: 404,
     ErrorKind.CONFLICT: 409,
-    ErrorKind.TOO_LARGE: 413,
 }
 
 

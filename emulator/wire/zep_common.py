@@ -51,11 +51,11 @@ class ItemFields(BaseModel):
 
 
 def check_uuid(value: str, param: str) -> str:
-    """v4 docs (migrating-from-v3): a non-UUID where a UUID is expected is a 400
-    ``invalid_identifier``; batch ids are UUIDs in both versions."""
+    """The UUID in canonical (lower-case) form; v4 docs (migrating-from-v3): a non-UUID where
+    a UUID is expected is a 400 ``invalid_identifier``. Batch ids are UUIDs in both versions."""
     if not is_uuid(value):
         raise InvalidInput("invalid_identifier", f"{param} {value!r} is not a UUID", param=param)
-    return value
+    return value.lower()
 
 
 def item_input(index: int, item: ItemFields, space: KeySpace, names: dict[str, str], refs: dict[Any, Ref]) -> ItemInput:
@@ -95,9 +95,10 @@ def item_input(index: int, item: ItemFields, space: KeySpace, names: dict[str, s
         episode = False
     target = refs.get((kind, value))
     if target is None:
+        key = (kind, value)
         if space is KeySpace.UUID:
-            check_uuid(value, f"items[{index}].{names[kind.value]}")
-        target = refs[(kind, value)] = Ref(kind, space, value)
+            value = check_uuid(value, f"items[{index}].{names[kind.value]}")
+        target = refs[key] = Ref(kind, space, value)
     raw_time = item.reference_time
     return ItemInput(
         kind=ItemKind.GRAPH_EPISODE if episode else ItemKind.THREAD_MESSAGE,

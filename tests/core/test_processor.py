@@ -108,3 +108,43 @@ async def test_realtime_mode_spends_item_seconds_per_item(setup: Setup) -> None:
         await asyncio.sleep(0.01)
     assert batch.status is BatchStatus.SUCCEEDED
     assert [e.content for e in setup.graph.episodes] == ["hello", "hello"]
+
+
+async def _until(predicate, seconds: float = 2.0) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(int(seconds / 0.005)):
+        if predicate():
+            return
+        await asyncio.sleep(0.005)
+    raise AssertionError("condition not reached in time")
+
+
+async def test_switching_from_realtime_to_instant_finishes_the_rest(setup: Setup) -> None:
+    """The worker that owned the graph hands it over when the mode changes under it."""
+    setup.world.processor.item_seconds = 0.05
+    setup.tenant.set_mode(ProcessingMode.REALTIME)
+    batch = setup.tenant.create_batch()
+    setup.tenant.add_items(batch, [episode(data=f"e{i}") for i in range(5)])
+    setup.tenant.process(batch)
+    await asyncio.sleep(0)
+    assert batch.counts[ItemStatus.PROCESSING] == 1
+    setup.tenant.set_mode(ProcessingMode.INSTANT)
+    await _until(lambda: batch.terminal)
+    assert batch.status is BatchStatus.SUCCEEDED
+    assert [e.content for e in setup.graph.episodes] == [f"e{i}" for i in range(5)]  # still in order
+
+
+async def test_cancel_during_realtime_processing_writes_nothing_more(setup: Setup) -> None:
+    setup.world.processor.item_seconds = 0.05
+    setup.tenant.set_mode(ProcessingMode.REALTIME)
+    batch = setup.tenant.create_batch()
+    setup.tenant.add_items(batch, [episode(data=f"e{i}") for i in range(3)])
+    setup.tenant.process(batch)
+    await asyncio.sleep(0)
+    assert batch.counts[ItemStatus.PROCESSING] == 1
+    setup.tenant.cancel_batch(batch)
+    assert batch.counts[ItemStatus.CANCELED] == 3 and batch.counts[ItemStatus.PROCESSING] == 0
+    completed_at = batch.completed_at
+    await asyncio.sleep(0.15)  # past the in-flight item's processing time
+    assert setup.graph.episodes == []
+    assert batch.status is BatchStatus.CANCELED and batch.completed_at == completed_at
+    assert batch.counts[ItemStatus.CANCELED] == 3

@@ -74,19 +74,29 @@ def test_idempotency_replay_reuse_in_use_and_expiry() -> None:
     with pytest.raises(Conflict) as in_use:
         store.begin(key, b"{}", now)
     assert in_use.value.code == "idempotency_key_in_use"
-    store.finish(key, 201, b'{"uuid":"x"}', "application/json", "req_1")
-    replay = store.begin(key, b"{}", now)
-    assert replay is not None and (replay.status, replay.body) == (201, b'{"uuid":"x"}')
+    store.finish(key, "the first answer", 16)
+    assert store.begin(key, b"{}", now) == "the first answer"
     with pytest.raises(InvalidInput) as reused:
         store.begin(key, b'{"metadata":{}}', now)
     assert reused.value.code == "idempotency_key_reused"
     assert store.begin(key, b"{}", now + timedelta(hours=24, seconds=1)) is None  # expired: runs afresh
+    assert store.bytes == 0
 
 
-def test_idempotency_does_not_keep_failures() -> None:
+def test_idempotency_abandon_frees_the_key() -> None:
     store = IdempotencyStore()
     now = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    key = ("POST", "/p", "k")
-    store.begin(key, b"", now)
-    store.finish(key, 409, b"{}", "application/json", "req_1")
-    assert store.begin(key, b"", now) is None and len(store) == 1
+    store.begin("k", b"", now)
+    store.abandon("k")
+    assert store.begin("k", b"", now) is None and len(store) == 1
+
+
+def test_idempotency_store_is_capped_in_bytes_oldest_first() -> None:
+    store = IdempotencyStore(max_bytes=100)
+    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    for key in ("a", "b", "c"):
+        store.begin(key, b"", now)
+        store.finish(key, key, 40)
+    assert store.bytes == 80 and len(store) == 2
+    assert store.begin("a", b"", now) is None  # pushed out: a late retry would run afresh
+    assert store.begin("c", b"", now) == "c"

@@ -470,6 +470,24 @@ def test_add_items_replays_for_same_idempotency_key(zep: Zep) -> None:
     assert len(all_items(zep, batch.uuid_)) == 3
 
 
+def test_a_refused_call_is_replayed_too(zep: Zep, raw: httpx.Client, api_key: str) -> None:
+    """Every answer below 500 is what the request did: a retry with its key gets the same
+    answer back, marked as a replay, even if the world changed in between."""
+    batch = zep.batch.create()
+    with pytest.raises(BadRequestError) as first:
+        zep.batch.process(batch.uuid_, idempotency_key="process-empty")  # type: ignore[arg-type]
+    assert code_of(first.value) == "empty_batch"
+    graph = zep.graph.create(name="g")
+    zep.batch.add_items(batch.uuid_, items=[episode(graph.uuid_, "now it has one")])  # type: ignore[arg-type]
+    retry = raw.post(
+        f"/api/v4/batches/{batch.uuid_}/process",
+        headers={"Authorization": f"Api-Key {api_key}", "Idempotency-Key": "process-empty"},
+    )
+    assert (retry.status_code, retry.json()["error"]["code"]) == (400, "empty_batch")
+    assert retry.headers["Idempotent-Replayed"] == "true"
+    assert zep.batch.get(batch.uuid_).status == "draft"  # type: ignore[arg-type]
+
+
 # -- one tenant, two wire versions -------------------------------------------------------------------
 
 

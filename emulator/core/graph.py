@@ -130,11 +130,11 @@ class GraphStore:
         return user
 
     def delete_user(self, user: User) -> None:
+        """The user goes with their graph (and its episodes) and their threads."""
         user.deleted = True
-        user.graph.deleted = True
+        self._forget_graph(user.graph)
         del self.users_by_uuid[user.uuid]
         del self.users_by_id[user.user_id]
-        self.graphs_by_uuid.pop(user.graph.uuid, None)
         for thread in [t for t in self.threads_by_uuid.values() if t.user is user]:
             self.delete_thread(thread)
 
@@ -164,9 +164,12 @@ class GraphStore:
     def delete_graph(self, graph: Graph) -> None:
         if graph.user is not None:
             raise InvalidInput("user_graph", "a user's graph is deleted with the user, not on its own")
-        graph.deleted = True
-        del self.graphs_by_uuid[graph.uuid]
         del self.graphs_by_id[graph.graph_id]  # type: ignore[arg-type]
+        self._forget_graph(graph)
+
+    def _forget_graph(self, graph: Graph) -> None:
+        graph.deleted = True
+        self.graphs_by_uuid.pop(graph.uuid, None)
         for episode in graph.episodes:
             self.episodes_by_uuid.pop(episode.uuid, None)
 

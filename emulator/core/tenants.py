@@ -95,42 +95,42 @@ class Tenant:
             raise NotFound("batch_not_found", f"batch {batch_uuid} not found")
         return batch
 
-    def add_items(self, batch: Batch, inputs: list[ItemInput]) -> list[Item]:
-        batch.check_can_add(len(inputs))
-        items = batch.append(inputs, self.ids.uuid, self.clock.now())
-        self._resolve(items)  # provisional: process resolves again, the world may change
-        return items
+    def add_items(
+        self, batch: Batch, inputs: list[ItemInput], reject_missing_graphs: bool = False
+    ) -> tuple[list[Item], list[int]]:
+        """Append *inputs* to a draft batch; return the items made and the indexes (into
+        *inputs*) of those turned away.
 
-    def _resolve(self, items: list[Item]) -> list[int]:
-        """Point each item at its destination graph (and thread); return the sequence indexes
-        of those whose target does not exist. Each distinct target is looked up once."""
+        With *reject_missing_graphs* (v4), a graph_episode whose graph does not exist is
+        turned away here instead of invalidating the batch at process (decisions.md). The
+        limits apply to the call as sent. Each distinct target is looked up once."""
+        batch.check_can_add(len(inputs))
         lookup: dict[Ref, tuple[Graph, Thread | None] | None] = {}
+        for ref in {inp.target for inp in inputs}:
+            lookup[ref] = self.store.resolve(ref)
+        rejected = [
+            i
+            for i, inp in enumerate(inputs)
+            if reject_missing_graphs and inp.target.kind is TargetKind.GRAPH and lookup[inp.target] is None
+        ]
+        skip = set(rejected)
+        accepted = [inp for i, inp in enumerate(inputs) if i not in skip] if skip else inputs
+        items = batch.append(accepted, self.ids.uuid, self.clock.now()) if accepted else []
+        self._point(items, lookup)  # provisional: process resolves again, the world may change
+        return items, rejected
+
+    def _point(self, items: list[Item], lookup: dict[Ref, tuple[Graph, Thread | None] | None]) -> list[int]:
+        """Point each item at its destination graph (and thread) as *lookup* has it; return
+        the sequence indexes of those whose target does not exist."""
         dangling = []
         for item in items:
-            ref = item.target
-            if ref not in lookup:
-                lookup[ref] = self.store.resolve(ref)
-            found = lookup[ref]
+            found = lookup[item.input.target]
             if found is None:
                 item.graph = item.thread = None
                 dangling.append(item.sequence_index)
             else:
                 item.graph, item.thread = found
         return dangling
-
-    def unresolved_graphs(self, inputs: list[ItemInput]) -> list[int]:
-        """Indexes of graph_episode inputs whose graph does not exist (v4 turns these away
-        at add time as ``rejected_items``)."""
-        lookup: dict[Ref, bool] = {}
-        missing = []
-        for i, inp in enumerate(inputs):
-            ref = inp.target
-            if ref.kind is TargetKind.GRAPH:
-                if ref not in lookup:
-                    lookup[ref] = self.store.resolve(ref) is None
-                if lookup[ref]:
-                    missing.append(i)
-        return missing
 
     def process(self, batch: Batch) -> Task:
         """Resolve every item's destination, queue the batch, and return its task.
@@ -139,7 +139,8 @@ class Tenant:
         ``invalid`` and raises, naming the offending sequence indexes (decisions.md)."""
         batch.check_can_process()
         now = self.clock.now()
-        dangling = self._resolve(batch.items)
+        lookup = {ref: self.store.resolve(ref) for ref in {item.input.target for item in batch.items}}
+        dangling = self._point(batch.items, lookup)
         if dangling:
             batch.invalid_items = dangling
             batch.set_status(BatchStatus.INVALID, now)

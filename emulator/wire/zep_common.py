@@ -11,16 +11,21 @@ v4 because zep-ingest sends it, decisions.md).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal, Optional
+from enum import Enum
+from typing import Any, Literal, Optional, TypeVar
+
+from aiohttp import web
 
 from pydantic import BaseModel, ConfigDict, StrictStr
 
-from ..core.batches import Batch, Item, ItemInput, ItemKind, KeySpace, Ref, TargetKind
+from ..core.batches import Item, ItemInput, ItemKind, KeySpace, Ref, TargetKind
 from ..core.errors import InvalidInput
 from ..core.graph import Graph, Thread, User
 from ..core.ids import is_uuid
 from ..core.metadata import check_item_metadata
 from ..core.timestamps import parse_rfc3339
+
+StatusEnum = TypeVar("StatusEnum", bound=Enum)
 
 ItemType = Literal["graph_episode", "thread_message"]
 DataType = Literal["text", "json", "message"]
@@ -129,6 +134,13 @@ def item_targets(item: Item) -> tuple[Graph | None, User | None, Thread | None]:
     return graph, graph.user if graph is not None else None, item.thread
 
 
-def percent_complete(batch: Batch) -> float:
-    total = len(batch.items)
-    return round(100.0 * batch.done_items() / total, 2) if total else 0.0
+def status_filter(request: web.Request, enum: type[StatusEnum]) -> StatusEnum | None:
+    """The ``status`` query parameter as one of *enum*'s values (absent or empty: no filter)."""
+    raw = request.query.get("status")
+    if not raw:
+        return None
+    try:
+        return enum(raw)
+    except ValueError:
+        allowed = ", ".join(s.value for s in enum)
+        raise InvalidInput("invalid_parameter", f"status must be one of {allowed}; got {raw!r}", param="status") from None

@@ -20,13 +20,12 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
 from ..core.batches import Batch, BatchStatus, Item, ItemStatus, KeySpace, Ref
-from ..core.errors import InvalidInput
 from ..core.graph import Graph, Thread, User
 from ..core.tasks import Task
 from ..core.tenants import Service
 from ..core.timestamps import format_rfc3339 as ts
 from .http import Dialect, ErrorInfo, Route, json_response, page_size, query_int, read_model, tenant_of
-from .zep_common import ItemFields, Role, check_uuid, item_input, item_targets, percent_complete
+from .zep_common import ItemFields, Role, check_uuid, item_input, item_targets, status_filter
 
 PREFIX = "/api/v2"
 
@@ -47,10 +46,10 @@ class CreateBatchRequest(_Body):
 class BatchAddItem(ItemFields):
     """zep-cloud 3.30.0 ``BatchAddItem``: the shared fields, and the target and timestamp under this version's names."""
 
-    graph: Optional[StrictStr] = Field(default=None, alias="graph_id")
-    user: Optional[StrictStr] = Field(default=None, alias="user_id")
-    thread: Optional[StrictStr] = Field(default=None, alias="thread_id")
-    reference_time: Optional[StrictStr] = Field(default=None, alias="created_at")
+    graph: Optional[StrictStr] = Field(default=None, alias="graph_id", min_length=1)
+    user: Optional[StrictStr] = Field(default=None, alias="user_id", min_length=1)
+    thread: Optional[StrictStr] = Field(default=None, alias="thread_id", min_length=1)
+    reference_time: Optional[StrictStr] = Field(default=None, alias="created_at", min_length=1)
 
 
 class AddItemsRequest(_Body):
@@ -58,7 +57,7 @@ class AddItemsRequest(_Body):
 
 
 class CreateUserRequest(_Body):
-    user_id: StrictStr
+    user_id: StrictStr = Field(min_length=1, max_length=500)
     email: Optional[StrictStr] = None
     first_name: Optional[StrictStr] = None
     last_name: Optional[StrictStr] = None
@@ -68,21 +67,26 @@ class CreateUserRequest(_Body):
 
 
 class CreateGraphRequest(_Body):
-    graph_id: StrictStr
+    graph_id: StrictStr = Field(min_length=1)
     name: Optional[StrictStr] = None
     description: Optional[StrictStr] = None
     time_zone: Optional[StrictStr] = None
 
 
 class CreateThreadRequest(_Body):
-    thread_id: StrictStr
-    user_id: StrictStr
+    thread_id: StrictStr = Field(min_length=1)
+    user_id: StrictStr = Field(min_length=1)
 
 
 _NAMES = {"graph": "graph_id", "user": "user_id", "thread": "thread_id", "reference_time": "created_at"}
 
 
 # -- serialisation -----------------------------------------------------------------------------
+
+
+def percent_complete(batch: Batch) -> float:
+    total = len(batch.items)
+    return round(100.0 * batch.done_items() / total, 2) if total else 0.0
 
 
 def batch_json(batch: Batch) -> dict[str, Any]:
@@ -214,7 +218,7 @@ async def add_items(request: web.Request) -> web.Response:
     batch.check_can_add(len(body.items))  # the limits come before per-item checks
     refs: dict[Any, Ref] = {}
     inputs = [item_input(i, it, KeySpace.CLIENT_ID, _NAMES, refs) for i, it in enumerate(body.items)]
-    items = tenant.add_items(batch, inputs)
+    items, _ = tenant.add_items(batch, inputs)
     return json_response([item_json(item) for item in items])
 
 
@@ -229,21 +233,10 @@ async def get_batch(request: web.Request) -> web.Response:
     return json_response(batch_json(_batch(request)))
 
 
-def _status_filter(request: web.Request, enum: type[BatchStatus] | type[ItemStatus]) -> Any:
-    raw = request.query.get("status")
-    if raw is None or raw == "":
-        return None
-    try:
-        return enum(raw)
-    except ValueError:
-        allowed = ", ".join(s.value for s in enum)
-        raise InvalidInput("invalid_parameter", f"status must be one of {allowed}; got {raw!r}", param="status") from None
-
-
 async def list_batches(request: web.Request) -> web.Response:
     tenant = tenant_of(request)
     limit = page_size(request, "limit")
-    status = _status_filter(request, BatchStatus)
+    status = status_filter(request, BatchStatus)
     cursor = query_int(request, "cursor", 0, 0, tenant.next_serial)
     page, next_serial = tenant.list_batches(status, cursor or 0, limit)
     return json_response({"batches": [batch_json(b) for b in page], "next_cursor": next_serial})
@@ -252,7 +245,7 @@ async def list_batches(request: web.Request) -> web.Response:
 async def list_items(request: web.Request) -> web.Response:
     batch = _batch(request)
     limit = page_size(request, "limit")
-    status = _status_filter(request, ItemStatus)
+    status = status_filter(request, ItemStatus)
     cursor = query_int(request, "cursor", 0, 0, len(batch.items))
     page, next_index = tenant_of(request).list_items(batch, status, cursor or 0, limit)
     return json_response({"items": [item_json(i) for i in page], "next_cursor": next_index})

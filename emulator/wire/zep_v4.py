@@ -29,7 +29,7 @@ from ..core.tenants import Service
 from ..core.timestamps import format_rfc3339 as ts
 from .cursors import decode_cursor, encode_cursor
 from .http import Dialect, ErrorInfo, Route, json_response, no_content, page_size, read_model, tenant_of
-from .zep_common import ItemFields, Role, check_uuid, item_input, item_targets
+from .zep_common import ItemFields, Role, check_uuid, item_input, item_targets, status_filter
 
 PREFIX = "/api/v4"
 
@@ -47,10 +47,10 @@ class CreateBatchRequest(_Body):
 class BatchItemInput(ItemFields):
     """zep-cloud 4.0.1 ``BatchItemInput``: the shared fields, and the target and timestamp under this version's names."""
 
-    graph: Optional[StrictStr] = Field(default=None, alias="graph_uuid")
-    user: Optional[StrictStr] = Field(default=None, alias="user_uuid")
-    thread: Optional[StrictStr] = Field(default=None, alias="thread_uuid")
-    reference_time: Optional[StrictStr] = Field(default=None, alias="reference_time")
+    graph: Optional[StrictStr] = Field(default=None, alias="graph_uuid", min_length=1)
+    user: Optional[StrictStr] = Field(default=None, alias="user_uuid", min_length=1)
+    thread: Optional[StrictStr] = Field(default=None, alias="thread_uuid", min_length=1)
+    reference_time: Optional[StrictStr] = Field(default=None, alias="reference_time", min_length=1)
 
 
 class AddItemsRequest(_Body):
@@ -58,7 +58,7 @@ class AddItemsRequest(_Body):
 
 
 class CreateUserRequest(_Body):
-    user_id: Optional[StrictStr] = None
+    user_id: Optional[StrictStr] = Field(default=None, min_length=1, max_length=500)
     email: Optional[StrictStr] = None
     first_name: Optional[StrictStr] = None
     last_name: Optional[StrictStr] = None
@@ -221,15 +221,11 @@ async def add_items(request: web.Request) -> web.Response:
     refs: dict[Any, Ref] = {}
     inputs = [item_input(i, it, KeySpace.UUID, _NAMES, refs) for i, it in enumerate(body.items)]
     # decisions.md: a graph_episode whose graph does not exist is turned away at add time.
-    missing = set(tenant.unresolved_graphs(inputs))
-    accepted = [inp for i, inp in enumerate(inputs) if i not in missing]
-    items = tenant.add_items(batch, accepted) if accepted else []
+    items, rejected = tenant.add_items(batch, inputs, reject_missing_graphs=True)
     return json_response(
         {
             "items": [item_json(item) for item in items],
-            "rejected_items": [
-                {"index": i, "reason": f"graph {inputs[i].target.value} not found"} for i in sorted(missing)
-            ],
+            "rejected_items": [{"index": i, "reason": f"graph {inputs[i].target.value} not found"} for i in rejected],
         }
     )
 
@@ -247,17 +243,7 @@ async def get_batch(request: web.Request) -> web.Response:
 async def list_batches(request: web.Request) -> web.Response:
     tenant = tenant_of(request)
     size = page_size(request, "page_size")
-    raw_status = request.query.get("status") or None
-    status = None
-    if raw_status is not None:
-        try:
-            status = BatchStatus(raw_status)
-        except ValueError:
-            raise InvalidInput(
-                "invalid_parameter",
-                f"status must be one of {', '.join(s.value for s in BatchStatus)}; got {raw_status!r}",
-                param="status",
-            ) from None
+    status = status_filter(request, BatchStatus)
     scope = f"batches:{status.value if status else ''}"
     page, next_serial = tenant.list_batches(status, _cursor(request, scope), size)
     return json_response(page_json([batch_json(b) for b in page], scope, next_serial, tenant.count_batches(status)))

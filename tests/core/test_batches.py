@@ -21,11 +21,22 @@ def test_new_batch_is_draft_with_no_items(setup: Setup) -> None:
 
 def test_items_are_appended_in_request_order_with_contiguous_indexes(setup: Setup) -> None:
     batch = setup.tenant.create_batch()
-    first = setup.tenant.add_items(batch, [episode(data=f"a{i}") for i in range(3)])
-    second = setup.tenant.add_items(batch, [episode(data=f"b{i}") for i in range(2)])
+    first, _ = setup.tenant.add_items(batch, [episode(data=f"a{i}") for i in range(3)])
+    second, _ = setup.tenant.add_items(batch, [episode(data=f"b{i}") for i in range(2)])
     assert [i.sequence_index for i in first + second] == [0, 1, 2, 3, 4]
     assert [i.input.data for i in batch.items] == ["a0", "a1", "a2", "b0", "b1"]
     assert batch.counts[ItemStatus.PENDING] == 5
+
+
+def test_missing_graphs_can_be_turned_away_at_add(setup: Setup) -> None:
+    """v4's reading (decisions.md): the rest of the call is appended, in request order."""
+    batch = setup.tenant.create_batch()
+    items, rejected = setup.tenant.add_items(
+        batch, [episode(data="a"), episode("nope"), message(), episode("nope")], reject_missing_graphs=True
+    )
+    assert rejected == [1, 3]
+    assert [(i.sequence_index, i.input.data) for i in items] == [(0, "a"), (1, "hi")]
+    assert items[0].graph is setup.graph and items[1].thread is setup.thread
 
 
 @pytest.mark.parametrize("count, code", [(0, "no_items"), (MAX_ITEMS_PER_ADD + 1, "too_many_items")])
@@ -39,7 +50,8 @@ def test_add_call_size_limits(setup: Setup, count: int, code: str) -> None:
 
 def test_add_exactly_500_is_accepted(setup: Setup) -> None:
     batch = setup.tenant.create_batch()
-    assert len(setup.tenant.add_items(batch, [episode()] * MAX_ITEMS_PER_ADD)) == MAX_ITEMS_PER_ADD
+    items, rejected = setup.tenant.add_items(batch, [episode()] * MAX_ITEMS_PER_ADD)
+    assert (len(items), rejected) == (MAX_ITEMS_PER_ADD, [])
 
 
 def test_batch_capacity_limit_changes_nothing(setup: Setup) -> None:

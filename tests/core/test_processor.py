@@ -148,3 +148,13 @@ async def test_cancel_during_realtime_processing_writes_nothing_more(setup: Setu
     assert setup.graph.episodes == []
     assert batch.status is BatchStatus.CANCELED and batch.completed_at == completed_at
     assert batch.counts[ItemStatus.CANCELED] == 3
+
+
+def test_deep_or_non_standard_json_fails_the_item(setup: Setup) -> None:
+    """Item JSON is parsed strictly: NaN is not JSON, and deep nesting is refused rather than
+    crashing the parser's recursion."""
+    batch = setup.tenant.create_batch()
+    setup.tenant.add_items(batch, [episode(data="[" * 5000, data_type="json"), episode(data='{"a": NaN}', data_type="json")])
+    setup.tenant.process(batch)
+    setup.world.processor.run_until_idle()
+    assert [(i.status, i.error["code"]) for i in batch.items] == [(ItemStatus.FAILED, "invalid_json")] * 2  # type: ignore[index]

@@ -499,3 +499,38 @@ def test_405_names_the_allowed_methods(raw: httpx.Client, api_key: str) -> None:
     assert response.status_code == 405
     allowed = {m.strip() for m in response.headers.get("allow", "").split(",") if m.strip()}
     assert {"GET", "POST"} <= allowed
+
+
+def test_uuids_are_matched_whatever_their_case(zep: Zep) -> None:
+    """An upper-case spelling of an existing uuid names the same record (UUIDs are
+    case-insensitive); it used to be rejected as a graph that does not exist."""
+    graph = zep.graph.create(name="g")
+    batch = zep.batch.create()
+    added = zep.batch.add_items(
+        batch.uuid_.upper(),  # type: ignore[union-attr]
+        items=[BatchItemInput(type="graph_episode", data="x", graph_uuid=graph.uuid_.upper())],  # type: ignore[union-attr]
+    )
+    assert added.rejected_items == [] and added.items[0].graph_uuid == graph.uuid_  # type: ignore[index]
+    assert zep.batch.get(batch.uuid_.upper()).uuid_ == batch.uuid_  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("user_id", ["", "u" * 501])
+def test_user_id_must_be_1_to_500_characters(zep: Zep, user_id: str) -> None:
+    with pytest.raises(BadRequestError) as err:
+        zep.user.create(user_id=user_id)
+    assert err.value.body.error.code == "invalid_request"  # type: ignore[union-attr]
+    assert err.value.body.error.param == "user_id"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("stamp", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+def test_timestamps_outside_the_utc_range_are_400(zep: Zep, stamp: str) -> None:
+    graph = zep.graph.create(name="g")
+    batch = zep.batch.create()
+    with pytest.raises(BadRequestError) as err:
+        zep.batch.add_items(
+            batch.uuid_,  # type: ignore[arg-type]
+            items=[BatchItemInput(type="graph_episode", data="x", graph_uuid=graph.uuid_, reference_time=stamp)],
+        )
+    assert err.value.body.error.code == "invalid_timestamp"  # type: ignore[union-attr]
+    assert err.value.body.error.param == "items[0].reference_time"  # type: ignore[union-attr]
+    assert zep.batch.get(batch.uuid_).item_count == 0  # type: ignore[arg-type, attr-defined]

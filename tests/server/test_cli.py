@@ -121,3 +121,23 @@ def test_env_vars_fill_flags_and_flags_win(monkeypatch: pytest.MonkeyPatch) -> N
     )
     assert parse_args(["--processing", "manual", "--api-key", "c"]).processing.value == "manual"
     assert parse_args(["--api-key", "c"]).api_keys == ["c"]
+
+
+@pytest.mark.parametrize(
+    "env, args, message",
+    [
+        ({"EMULATOR_PORT": "abc"}, [], "argument --port: 'abc' is not a port"),
+        ({}, ["--port", "70000"], "argument --port: '70000' is not a port"),
+        ({"EMULATOR_SEED": "x"}, [], "argument --seed: invalid int value: 'x'"),
+        ({"EMULATOR_PROCESSING": "fast"}, [], "argument --processing: 'fast' is not one of realtime, instant, manual"),
+        ({}, ["--item-seconds", "-1"], "argument --item-seconds: '-1' is not a non-negative number of seconds"),
+        ({}, ["--log-level", "LOUD"], "argument --log-level: 'LOUD' is not a logging level"),
+    ],
+)
+def test_bad_settings_are_usage_errors(env: dict[str, str], args: list[str], message: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "emulator", *args], capture_output=True, text=True, timeout=20, env={**os.environ, **env}
+    )
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr

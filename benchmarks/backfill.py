@@ -32,7 +32,7 @@ Also printed, without targets: the two medians behind the ratio and each server'
 
 Run from the repository root: ``python benchmarks/backfill.py`` (``--quick`` for a smoke run,
 ``--rounds N``, ``--profile`` to print where an in-process emulator's thread spends its time
-during one extra backfill). ``benchmarks/run.py`` can import :func:`run`.
+during one extra backfill). :func:`run` returns the figures for a caller.
 """
 
 from __future__ import annotations

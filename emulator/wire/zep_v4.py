@@ -4,8 +4,8 @@ Spelling (reference/zep-wire-contract.md §1b, §2, §4b): every record is named
 ``uuid`` (``graph_uuid``, ``user_uuid``, ``thread_uuid``); an item's timestamp is
 ``reference_time``; ``add_items`` answers ``{items, rejected_items}`` and turns away
 graph_episode items whose graph does not exist (200, per item); ``process`` answers 202
-``{batch, task}`` and ``GET /tasks/{uuid}`` follows the batch; create answers 201 and delete
-204; pages are ``page_size`` + opaque string ``cursor`` with ``next_cursor`` absent on the last
+``{batch, task}`` and ``GET /tasks/{uuid}`` follows the batch; create answers 201; a batch delete answers 204
+and a user, graph or thread delete 202 ``{task}``; pages are ``page_size`` + opaque string ``cursor`` with ``next_cursor`` absent on the last
 page and ``total_size`` always set; errors are ``{"error": {code, message, param, request_id,
 details}}``. Mutating calls honour ``Idempotency-Key`` (see core/idempotency.py).
 

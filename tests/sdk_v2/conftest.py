@@ -1,30 +1,20 @@
-"""Tests through zep-cloud 3.x (wire v2). They are collected only where zep-cloud 3 is
-installed (the nox session ``tests_v2``)."""
+"""Fixtures for the tests through zep-cloud 3.x (wire v2); tests/conftest.py collects this
+directory only where zep-cloud 3 is installed (the nox session ``tests_v2``)."""
 
 from __future__ import annotations
 
 import os
-from importlib.metadata import PackageNotFoundError, version
 
 import pytest
+from zep_cloud.client import Zep
+
+from emulator.server import BackgroundServer
 
 # zep-cloud 3.x lets ZEP_API_URL override base_url (wire contract §6, gotcha 1).
 os.environ.pop("ZEP_API_URL", None)
 
 
-def _zep_major() -> str | None:
-    try:
-        return version("zep-cloud").split(".")[0]
-    except PackageNotFoundError:
-        return None
-
-
-if _zep_major() != "3":
-    collect_ignore_glob = ["test_*.py"]
-else:
-    from zep_cloud.client import Zep
-
-    @pytest.fixture
-    def zep(server, api_key) -> "Zep":  # type: ignore[no-untyped-def]
-        """A v2 client (zep-cloud 3.x never retries unless asked)."""
-        return Zep(api_key=api_key, base_url=server.zep_v2_url)
+@pytest.fixture
+def zep(server: BackgroundServer, api_key: str) -> Zep:
+    """A v2 client (zep-cloud 3.x never retries unless asked)."""
+    return Zep(api_key=api_key, base_url=server.zep_v2_url)

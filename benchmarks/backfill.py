@@ -351,7 +351,7 @@ def memory_child(n: int, per_batch: int, per_call: int = 500) -> dict[str, Any]:
         "episodes": len(episodes) - 1,  # minus the warm-up item's
         "content_shared": shared,
         "ascii": ascii_only,
-        "str_header_bytes": sys.getsizeof(items[0].data) - len(items[0].data),
+        "str_header_bytes": sys.getsizeof(items[0].input.data) - len(items[0].input.data),
     }
 
 

@@ -16,7 +16,7 @@ from typing import Any, Literal, Optional, TypeVar
 
 from aiohttp import web
 
-from pydantic import BaseModel, ConfigDict, StrictStr
+from pydantic import BaseModel, ConfigDict, StrictBool, StrictStr
 
 from ..core.batches import Item, ItemInput, ItemKind, KeySpace, Ref, TargetKind
 from ..core.errors import InvalidInput
@@ -33,12 +33,24 @@ Role = Literal["norole", "system", "assistant", "user", "function", "tool"]
 ROLES: tuple[str, ...] = ("norole", "system", "assistant", "user", "function", "tool")
 
 
-class ItemFields(BaseModel):
+class Body(BaseModel):
+    """A request body: unknown fields are ignored, as the services do."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class CreateBatchRequest(Body):
+    """``batch.create``: the same body in v2 and v4."""
+
+    ignore_roles: Optional[list[Role]] = None
+    metadata: Optional[dict[str, Any]] = None
+    strict_ontology: Optional[StrictBool] = None
+
+
+class ItemFields(Body):
     """The fields of a batch item that v2 (``BatchAddItem``) and v4 (``BatchItemInput``) spell
     alike. Each dialect adds ``graph``, ``user``, ``thread`` and ``reference_time`` under its
     own wire names (pydantic aliases), so the core-facing code reads one set of names."""
-
-    model_config = ConfigDict(extra="ignore")
 
     type: ItemType
     data: Optional[StrictStr] = None

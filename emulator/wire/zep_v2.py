@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
+from pydantic import Field, StrictBool, StrictStr
 
 from ..core.batches import Batch, BatchStatus, Item, ItemStatus, KeySpace, Ref
 from ..core.graph import Graph, Thread, User
@@ -25,22 +25,12 @@ from ..core.tasks import Task
 from ..core.tenants import Service
 from ..core.timestamps import format_rfc3339 as ts
 from .http import Dialect, ErrorInfo, Route, json_response, page_size, query_int, read_model, tenant_of
-from .zep_common import ItemFields, Role, check_uuid, item_input, item_targets, status_filter
+from .zep_common import Body, CreateBatchRequest, ItemFields, check_uuid, item_input, item_targets, status_filter
 
 PREFIX = "/api/v2"
 
 
 # -- request models (zep-cloud 3.30.0 request bodies) ------------------------------------------
-
-
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class CreateBatchRequest(_Body):
-    ignore_roles: Optional[list[Role]] = None
-    metadata: Optional[dict[str, Any]] = None
-    strict_ontology: Optional[StrictBool] = None
 
 
 class BatchAddItem(ItemFields):
@@ -52,11 +42,11 @@ class BatchAddItem(ItemFields):
     reference_time: Optional[StrictStr] = Field(default=None, alias="created_at", min_length=1)
 
 
-class AddItemsRequest(_Body):
+class AddItemsRequest(Body):
     items: list[BatchAddItem]
 
 
-class CreateUserRequest(_Body):
+class CreateUserRequest(Body):
     user_id: StrictStr = Field(min_length=1, max_length=500)
     email: Optional[StrictStr] = None
     first_name: Optional[StrictStr] = None
@@ -66,14 +56,14 @@ class CreateUserRequest(_Body):
     disable_default_ontology: Optional[StrictBool] = None
 
 
-class CreateGraphRequest(_Body):
+class CreateGraphRequest(Body):
     graph_id: StrictStr = Field(min_length=1)
     name: Optional[StrictStr] = None
     description: Optional[StrictStr] = None
     time_zone: Optional[StrictStr] = None
 
 
-class CreateThreadRequest(_Body):
+class CreateThreadRequest(Body):
     thread_id: StrictStr = Field(min_length=1)
     user_id: StrictStr = Field(min_length=1)
 

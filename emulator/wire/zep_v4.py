@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
+from pydantic import Field, StrictBool, StrictStr
 
 from ..core.batches import Batch, BatchStatus, Item, ItemStatus, KeySpace, Ref
 from ..core.errors import InvalidInput
@@ -29,19 +29,9 @@ from ..core.tenants import Service
 from ..core.timestamps import format_rfc3339 as ts
 from .cursors import decode_cursor, encode_cursor
 from .http import Dialect, ErrorInfo, Route, json_response, no_content, page_size, read_model, tenant_of
-from .zep_common import ItemFields, Role, check_uuid, item_input, item_targets, status_filter
+from .zep_common import Body, CreateBatchRequest, ItemFields, check_uuid, item_input, item_targets, status_filter
 
 PREFIX = "/api/v4"
-
-
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class CreateBatchRequest(_Body):
-    ignore_roles: Optional[list[Role]] = None
-    metadata: Optional[dict[str, Any]] = None
-    strict_ontology: Optional[StrictBool] = None
 
 
 class BatchItemInput(ItemFields):
@@ -53,11 +43,11 @@ class BatchItemInput(ItemFields):
     reference_time: Optional[StrictStr] = Field(default=None, alias="reference_time", min_length=1)
 
 
-class AddItemsRequest(_Body):
+class AddItemsRequest(Body):
     items: list[BatchItemInput]
 
 
-class CreateUserRequest(_Body):
+class CreateUserRequest(Body):
     user_id: Optional[StrictStr] = Field(default=None, min_length=1, max_length=500)
     email: Optional[StrictStr] = None
     first_name: Optional[StrictStr] = None
@@ -67,13 +57,13 @@ class CreateUserRequest(_Body):
     disable_default_ontology: Optional[StrictBool] = None
 
 
-class CreateGraphRequest(_Body):
+class CreateGraphRequest(Body):
     name: Optional[StrictStr] = None
     description: Optional[StrictStr] = None
     time_zone: Optional[StrictStr] = None
 
 
-class CreateThreadRequest(_Body):
+class CreateThreadRequest(Body):
     user_uuid: StrictStr
 
 

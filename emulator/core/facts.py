@@ -15,6 +15,13 @@ from enum import Enum
 from typing import Any
 
 
+def normalise_name(name: str) -> str:
+    """An entity's key in its graph: lower-cased, whitespace runs collapsed to one space,
+    trimmed (reference §5.2; Graphiti's ``_normalize_string_exact``). "  Alice  SMITH" and
+    "alice smith" are one entity; its display name stays as first seen."""
+    return " ".join(name.lower().split())
+
+
 class Cardinality(str, Enum):
     """Whether a subject holds one value of a relation at a time (a new target contradicts
     the old one) or many (targets accumulate)."""

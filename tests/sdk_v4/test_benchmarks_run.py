@@ -1,4 +1,5 @@
-"""The benchmarks still run: ``benchmarks/backfill.py --quick`` end to end, in a subprocess.
+"""The benchmarks still run: ``benchmarks/backfill.py --quick`` and ``benchmarks/temporal.py
+--quick`` end to end, in subprocesses.
 
 Its ratios are too noisy at this size to judge the targets (the full run is for that), so
 this checks that every figure is produced and the script does not crash; exit status 1 (a
@@ -23,3 +24,13 @@ def test_backfill_benchmark_quick_run_produces_every_figure() -> None:
     for row in ("backfill 2,000 items: emulator / floor", "batch.get 5,000-item / 1-item batch", "resident memory per item"):
         assert row in table
     assert table.count("PASS") + table.count("MISS") == 3
+
+
+def test_temporal_benchmark_quick_run_produces_its_figure() -> None:
+    done = subprocess.run(
+        [sys.executable, "benchmarks/temporal.py", "--quick"], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode in (0, 1), done.stderr
+    assert "Traceback" not in done.stderr
+    assert "per-fact cost @ 10,000 / @ 1,000 facts" in done.stdout
+    assert done.stdout.count("PASS") + done.stdout.count("MISS") >= 1

@@ -60,7 +60,7 @@ from zep_cloud.client import Zep
 from zep_cloud.types import Batch as SdkBatch
 from zep_cloud.types import BatchItemInput
 
-from benchmarks.common import REPO_ROOT, Figure, ServerProcess, format_table, median
+from benchmarks.common import REPO_ROOT, Figure, ServerProcess, median, report
 from emulator.core.processor import ProcessingMode
 from emulator.core.tenants import Service
 from emulator.core.world import World, WorldConfig
@@ -456,10 +456,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     figures = run(quick=args.quick, rounds=args.rounds)
     if args.profile:
         print(profile_backfill(quick=args.quick))
-    print()
-    print(format_table(figures))
-    print(f"\n({time.perf_counter() - started:.0f} s in all)")
-    return 0 if all(f.ok is not False for f in figures) else 1
+    return report(figures, time.perf_counter() - started)
 
 
 if __name__ == "__main__":

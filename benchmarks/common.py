@@ -125,3 +125,11 @@ def format_table(figures: Sequence[Figure]) -> str:
     lines = [" | ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
     lines.insert(1, "-+-".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def report(figures: Sequence[Figure], seconds: float) -> int:
+    """Print the final table and the run's duration; the exit status: 1 if a target was missed."""
+    print()
+    print(format_table(figures))
+    print(f"\n({seconds:.0f} s in all)")
+    return 0 if all(f.ok is not False for f in figures) else 1

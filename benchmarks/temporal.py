@@ -45,7 +45,7 @@ from typing import Callable, Sequence
 if __package__ in (None, ""):  # run as a script: make ``benchmarks`` and ``emulator`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import Figure, format_table, median
+from benchmarks.common import Figure, median, report
 from emulator.__main__ import tune_gc
 from emulator.core.facts import ExtractedFact
 from emulator.core.ids import IdFactory
@@ -197,10 +197,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     started = time.perf_counter()
     figures = run(quick=args.quick, rounds=args.rounds)
-    print()
-    print(format_table(figures))
-    print(f"\n({time.perf_counter() - started:.0f} s in all)")
-    return 0 if all(f.ok is not False for f in figures) else 1
+    return report(figures, time.perf_counter() - started)
 
 
 if __name__ == "__main__":

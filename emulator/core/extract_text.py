@@ -45,34 +45,44 @@ class SentencePattern:
     """One row of the §5.4 table. ``regex`` matches a whole sentence (case-insensitively) with
     groups ``s`` (subject, or absent for "my"), ``o`` (everything after the verb) and, for the
     possessive row, ``x`` (the attribute; ``relation`` is then None and the relation is
-    SNAKE(x)). ``reject`` refuses a match whose ``o`` starts with it."""
+    SNAKE(x)). ``reject`` refuses a match whose ``o`` starts with it. ``triggers`` are the
+    words the row's verbs start with: a sentence ``regex`` matches has one of them as a
+    blank-delimited word, so a sentence without any is not tried (most sentences match no row,
+    and the full match's lazy subject would otherwise try every split point for every row)."""
 
     relation: str | None
     regex: re.Pattern[str]
+    triggers: frozenset[str]
     terminates: str | None = None
     reject: re.Pattern[str] | None = None
 
 
-def _row(relation: str, verbs: str, terminates: str | None = None, reject: str | None = None) -> SentencePattern:
+def _row(
+    relation: str, verbs: str, triggers: str, terminates: str | None = None, reject: str | None = None
+) -> SentencePattern:
     regex = re.compile(rf"(?P<s>.+?)\s+(?:{verbs})\s+(?P<o>.+)", re.I)
-    return SentencePattern(relation, regex, terminates, re.compile(reject, re.I) if reject else None)
+    return SentencePattern(relation, regex, frozenset(triggers.split()), terminates, re.compile(reject, re.I) if reject else None)
 
 
 #: §5.4's table in its order (first match wins), with the first-person verb forms ("I live in")
 #: that pronoun resolution needs; "I'm" is read as "I am" before matching.
 SENTENCE_PATTERNS: tuple[SentencePattern, ...] = (
-    _row("LIVES_IN", r"lives? in|moved to|relocated to"),
-    _row("WORKS_AT", r"works? at|works? for|joined"),
-    _row("MARRIED_TO", r"(?:is|am) married to"),
+    _row("LIVES_IN", r"lives? in|moved to|relocated to", "live lives moved relocated"),
+    _row("WORKS_AT", r"works? at|works? for|joined", "work works joined"),
+    _row("MARRIED_TO", r"(?:is|am) married to", "is am"),
     # X is at most 64 characters: an attribute name, and no quadratic scan of a long sentence.
-    SentencePattern(None, re.compile(r"(?:(?P<s>.+?)['’]s|my)\s+(?P<x>[^,;]{1,64}?)\s+is\s+(?P<o>.+)", re.I)),
-    _row("IS_A", r"(?:is|am) an?"),
-    _row("LIKES", r"likes?|loves?|enjoys?"),
+    SentencePattern(
+        None,
+        re.compile(r"(?:(?P<s>.+?)['’]s|my)\s+(?P<x>[^,;]{1,64}?)\s+is\s+(?P<o>.+)", re.I),
+        frozenset({"is"}),
+    ),
+    _row("IS_A", r"(?:is|am) an?", "is am"),
+    _row("LIKES", r"likes?|loves?|enjoys?", "like likes love loves enjoy enjoys"),
     # "has" as an auxiliary ("has lived in", "has been", "has to") is not ownership.
-    _row("OWNS", r"owns?|has|have", reject=r"(?:been|had|got|to|lived|worked|moved|relocated|joined|"
+    _row("OWNS", r"owns?|has|have", "own owns has have", reject=r"(?:been|had|got|to|lived|worked|moved|relocated|joined|"
          r"married|liked|loved|enjoyed|owned|left)\b"),
-    _row("NO_LONGER_WORKS_AT", r"left|no longer works? at", terminates="WORKS_AT"),
-    _row("MOVED_OUT_OF", r"moved out of", terminates="LIVES_IN"),
+    _row("NO_LONGER_WORKS_AT", r"left|no longer works? at", "left no", terminates="WORKS_AT"),
+    _row("MOVED_OUT_OF", r"moved out of", "moved", terminates="LIVES_IN"),
 )
 
 #: A subject or attribute is a noun phrase: it holds none of the table's verbs (so "Alice no
@@ -102,7 +112,9 @@ def _sentences(line: str) -> Iterator[str]:
     """A line's sentences: split after ``.``, ``!``, ``?`` followed by a space or the end (so the
     dot in "2024-01-01T10:00:00.5Z" or "3.5" does not split), ``I'm`` read as ``I am``."""
     for part in _SENTENCE_END.split(line):
-        sentence = " ".join(_I_AM.sub("I am", part).split())
+        if "'" in part or "’" in part:
+            part = _I_AM.sub("I am", part)
+        sentence = " ".join(part.split())
         if sentence:
             yield sentence
 
@@ -166,6 +178,7 @@ class TextExtractor:
                  silent_roles: tuple[str, ...] = ("assistant",)) -> None:
         self.patterns = patterns
         self.silent_roles = frozenset(r.lower() for r in silent_roles)
+        self._triggers = frozenset().union(*(row.triggers for row in patterns))
 
     def extract(self, episode: EpisodeView, ctx: ExtractionContext) -> list[ExtractedFact]:
         message = episode.kind == "message"
@@ -187,12 +200,15 @@ class TextExtractor:
         return out
 
     def _sentence(self, sentence: str, me: str | None, ctx: ExtractionContext) -> ExtractedFact | None:
-        triple = _TRIPLE.fullmatch(sentence)
+        triple = _TRIPLE.fullmatch(sentence) if "-[" in sentence and "]->" in sentence else None
         if triple is not None:
             return self._triple(triple, me, ctx)
-        if _NEGATION.search(sentence):
+        words = set(sentence.lower().split())
+        if words.isdisjoint(self._triggers) or _NEGATION.search(sentence):
             return None
         for row in self.patterns:
+            if not row.triggers & words:
+                continue
             m = row.regex.fullmatch(sentence)
             if m is None or (m["s"] is not None and not _noun_phrase(m["s"])):
                 continue

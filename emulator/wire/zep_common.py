@@ -30,7 +30,6 @@ StatusEnum = TypeVar("StatusEnum", bound=Enum)
 ItemType = Literal["graph_episode", "thread_message"]
 DataType = Literal["text", "json", "message"]
 Role = Literal["norole", "system", "assistant", "user", "function", "tool"]
-ROLES: tuple[str, ...] = ("norole", "system", "assistant", "user", "function", "tool")
 
 
 class Body(BaseModel):

@@ -37,7 +37,7 @@ class Outcome:
 SUCCEEDED = Outcome(ItemStatus.SUCCEEDED)
 
 
-def ingest_item(store: GraphStore, item: Item, now: datetime, new_id: Callable[[], str]) -> Outcome:
+def ingest_item(store: GraphStore, new_id: Callable[[], str], item: Item, now: datetime) -> Outcome:
     graph, thread, sent = item.graph, item.thread, item.input
     if graph is None or graph.deleted or (thread is not None and thread.deleted):
         return Outcome(ItemStatus.SKIPPED)
@@ -46,21 +46,13 @@ def ingest_item(store: GraphStore, item: Item, now: datetime, new_id: Callable[[
         failure = _episode_failure(sent)
         if failure is not None:
             return failure
-        episode_uuid = new_id()
+        episode_uuid = item.episode_uuid = new_id()
+        # positional, in Episode's field order: uuid, graph, content, source, reference_time,
+        # created_at, source_description, document_id, metadata
         store.add_episode(
-            Episode(
-                uuid=episode_uuid,
-                graph=graph,
-                content=sent.data,
-                source=sent.data_type or "text",
-                reference_time=reference_time,
-                created_at=now,
-                source_description=sent.source_description,
-                document_id=sent.document_id,
-                metadata=sent.metadata,
-            )
+            Episode(episode_uuid, graph, sent.data, sent.data_type or "text", reference_time, now,
+                    sent.source_description, sent.document_id, sent.metadata)
         )
-        item.episode_uuid = episode_uuid
         return SUCCEEDED
 
     if len(sent.data) > MAX_MESSAGE_CONTENT_CHARS:

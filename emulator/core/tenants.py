@@ -7,8 +7,8 @@ for the same key. Within one Zep tenant, v2 and v4 see the same records.
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import Enum
+from functools import partial
 from typing import Any, Callable, Iterator
 
 from .batches import Batch, BatchStatus, Item, ItemInput, ItemStatus, Ref, TargetKind
@@ -47,12 +47,9 @@ class Tenant:
         self.batches: dict[str, Batch] = {}
         self.tasks: dict[str, Task] = {}
         self.idempotency = IdempotencyStore()
-        self.work = processor.new_queue(self._ingest)
+        self.work = processor.new_queue(partial(ingest_item, self.store, ids.uuid))
         self.observers: list[Observer] = []
         self.next_serial = 0
-
-    def _ingest(self, item: Item, now: datetime):  # type: ignore[no-untyped-def]
-        return ingest_item(self.store, item, now, self.ids.uuid)
 
     def observe(self, observer: Observer) -> None:
         """Call ``observer(what, obj, old, new)`` on every status change of this tenant's

@@ -14,7 +14,7 @@ is the creation serial of the next batch, so deleting a batch never shifts a lat
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Annotated, Any, Optional
 
 from aiohttp import web
 from pydantic import Field, StrictBool, StrictStr
@@ -33,13 +33,13 @@ PREFIX = "/api/v2"
 # -- request models (zep-cloud 3.30.0 request bodies) ------------------------------------------
 
 
-class BatchAddItem(ItemFields):
+class BatchAddItem(ItemFields, total=False):
     """zep-cloud 3.30.0 ``BatchAddItem``: the shared fields, and the target and timestamp under this version's names."""
 
-    graph: Optional[StrictStr] = Field(default=None, alias="graph_id", min_length=1)
-    user: Optional[StrictStr] = Field(default=None, alias="user_id", min_length=1)
-    thread: Optional[StrictStr] = Field(default=None, alias="thread_id", min_length=1)
-    reference_time: Optional[StrictStr] = Field(default=None, alias="created_at", min_length=1)
+    graph: Annotated[Optional[StrictStr], Field(alias="graph_id", min_length=1)]
+    user: Annotated[Optional[StrictStr], Field(alias="user_id", min_length=1)]
+    thread: Annotated[Optional[StrictStr], Field(alias="thread_id", min_length=1)]
+    reference_time: Annotated[Optional[StrictStr], Field(alias="created_at", min_length=1)]
 
 
 class AddItemsRequest(Body):

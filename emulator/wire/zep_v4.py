@@ -16,7 +16,7 @@ Responses are a superset of the SDK's models (which allow extra keys): ``Batch``
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Annotated, Any, Optional
 
 from aiohttp import web
 from pydantic import Field, StrictBool, StrictStr
@@ -34,13 +34,13 @@ from .zep_common import Body, CreateBatchRequest, ItemFields, check_uuid, item_i
 PREFIX = "/api/v4"
 
 
-class BatchItemInput(ItemFields):
+class BatchItemInput(ItemFields, total=False):
     """zep-cloud 4.0.1 ``BatchItemInput``: the shared fields, and the target and timestamp under this version's names."""
 
-    graph: Optional[StrictStr] = Field(default=None, alias="graph_uuid", min_length=1)
-    user: Optional[StrictStr] = Field(default=None, alias="user_uuid", min_length=1)
-    thread: Optional[StrictStr] = Field(default=None, alias="thread_uuid", min_length=1)
-    reference_time: Optional[StrictStr] = Field(default=None, alias="reference_time", min_length=1)
+    graph: Annotated[Optional[StrictStr], Field(alias="graph_uuid", min_length=1)]
+    user: Annotated[Optional[StrictStr], Field(alias="user_uuid", min_length=1)]
+    thread: Annotated[Optional[StrictStr], Field(alias="thread_uuid", min_length=1)]
+    reference_time: Annotated[Optional[StrictStr], Field(alias="reference_time", min_length=1)]
 
 
 class AddItemsRequest(Body):

@@ -51,13 +51,20 @@ class WorkQueue:
         self.workers: dict[str, asyncio.Task[None]] = {}
         self.pending = 0
 
-    def push(self, graph_uuid: str, item: Item) -> None:
-        queue = self.queues.get(graph_uuid)
-        if queue is None:
-            queue = self.queues[graph_uuid] = deque()
-            self.ready.append(graph_uuid)
-        queue.append(item)
-        self.pending += 1
+    def extend(self, items: Iterable[Item]) -> None:
+        """Append items (in sequence order) to their destination graphs' FIFOs; a graph that
+        had no work joins the back of the line."""
+        queues = self.queues
+        count = 0
+        for item in items:
+            graph_uuid = item.graph.uuid
+            queue = queues.get(graph_uuid)
+            if queue is None:
+                queue = queues[graph_uuid] = deque()
+                self.ready.append(graph_uuid)
+            queue.append(item)
+            count += 1
+        self.pending += count
 
     def pop_front(self) -> Item:
         """The next item in round-robin order: the front graph's oldest item; that graph then
@@ -105,8 +112,7 @@ class Processor:
 
     def enqueue(self, wq: WorkQueue, items: Iterable[Item]) -> None:
         """Append items (already ``queued``, in sequence order) to their graphs' FIFOs."""
-        for item in items:
-            wq.push(item.graph.uuid, item)
+        wq.extend(items)
         self.kick(wq)
 
     def kick(self, wq: WorkQueue) -> None:

@@ -105,11 +105,8 @@ class Tenant:
         lookup: dict[Ref, tuple[Graph, Thread | None] | None] = {}
         for ref in {inp.target for inp in inputs}:
             lookup[ref] = self.store.resolve(ref)
-        rejected = [
-            i
-            for i, inp in enumerate(inputs)
-            if reject_missing_graphs and inp.target.kind is TargetKind.GRAPH and lookup[inp.target] is None
-        ]
+        missing = {ref for ref, found in lookup.items() if found is None and ref.kind is TargetKind.GRAPH}
+        rejected = [i for i, inp in enumerate(inputs) if inp.target in missing] if reject_missing_graphs and missing else []
         skip = set(rejected)
         accepted = [inp for i, inp in enumerate(inputs) if i not in skip] if skip else inputs
         items = batch.append(accepted, self.ids.uuid, self.clock.now()) if accepted else []

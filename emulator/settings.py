@@ -11,6 +11,7 @@ from typing import Optional, Sequence
 from pydantic import BaseModel, Field
 
 from .core.processor import ProcessingMode
+from .core.temporal import REASSERT_POLICIES, Reassert
 from .core.world import WorldConfig
 
 
@@ -21,6 +22,7 @@ class Settings(BaseModel):
     item_seconds: float = Field(default=0.01, ge=0)
     api_keys: list[str] = Field(default_factory=list)
     seed: Optional[int] = None
+    reassert: Reassert = "revive"
     log_level: str = "INFO"
 
     def world_config(self) -> WorldConfig:
@@ -29,6 +31,7 @@ class Settings(BaseModel):
             item_seconds=self.item_seconds,
             api_keys=self.api_keys or None,
             seed=self.seed,
+            reassert=self.reassert,
         )
 
 
@@ -58,6 +61,12 @@ def _mode(text: str) -> ProcessingMode:
         return ProcessingMode(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not one of {', '.join(m.value for m in ProcessingMode)}") from None
+
+
+def _reassert(text: str) -> str:
+    if text not in REASSERT_POLICIES:
+        raise argparse.ArgumentTypeError(f"{text!r} is not one of {', '.join(REASSERT_POLICIES)}")
+    return text
 
 
 def parse_args(argv: Sequence[str] | None = None) -> Settings:
@@ -90,6 +99,13 @@ def parse_args(argv: Sequence[str] | None = None) -> Settings:
         "None given: any non-empty key is accepted and owns its own isolated tenant",
     )
     parser.add_argument("--seed", type=int, default=_env("SEED", None), help="seed for repeatable ids")
+    parser.add_argument(
+        "--reassert",
+        type=_reassert,
+        default=_env("REASSERT", "revive"),
+        help="a fact re-asserted after it was retired: revive (a new interval; default) or "
+        "graphiti_fastpath (merge into the retired edge, as Graphiti's shortcut does)",
+    )
     parser.add_argument("--log-level", default=_env("LOG_LEVEL", "INFO"), help="DEBUG, INFO, WARNING ... (default INFO)")
     args = parser.parse_args(argv)
     level = args.log_level.upper()
@@ -103,5 +119,6 @@ def parse_args(argv: Sequence[str] | None = None) -> Settings:
         item_seconds=args.item_seconds,
         api_keys=keys,
         seed=args.seed,
+        reassert=args.reassert,
         log_level=level,
     )

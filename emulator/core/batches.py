@@ -149,6 +149,9 @@ class Item:
     #: thread's owner's user graph for messages), and the thread for messages.
     graph: Any = None
     thread: Any = None
+    #: The records the item writes, made when it is queued (core/ingest.py).
+    episode: Any = None
+    message: Any = None
     #: Set when the item succeeded and wrote an episode (v2/v4 ``source_uuid`` = ``episode_uuid``).
     episode_uuid: str | None = None
     error: dict[str, Any] | None = None

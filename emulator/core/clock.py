@@ -13,9 +13,12 @@ from typing import Protocol
 
 
 class Clock(Protocol):
-    """What the core needs of a clock: the current time, timezone-aware, in UTC."""
+    """What the core needs of a clock: the current time, timezone-aware, in UTC, and word
+    that the processor finished an item."""
 
     def now(self) -> datetime: ...
+
+    def item_done(self) -> None: ...
 
 
 class EmulatorClock:
@@ -23,11 +26,33 @@ class EmulatorClock:
 
     ``advance`` moves the clock forward whether or not it is frozen; ``freeze`` pins it
     (at *at*, or at the current reading); ``unfreeze`` lets it run again from where it stands.
+    ``tick`` (seconds, default 0) is how far the clock moves each time the processor finishes
+    an item: with a frozen clock, item k of a run is processed at start + k x tick, the test
+    clock of reference/temporal-invalidation.md §5.1 ("a fixed start plus a fixed step per
+    processed item"), so every ``created_at`` and ``expired_at`` a test reads is known.
     """
 
-    def __init__(self, frozen_at: datetime | None = None) -> None:
+    def __init__(self, frozen_at: datetime | None = None, tick: float = 0.0) -> None:
         self._offset = timedelta(0)
         self._frozen: datetime | None = _utc(frozen_at) if frozen_at else None
+        self.tick = tick
+
+    @property
+    def tick(self) -> float:
+        return self._tick.total_seconds()
+
+    @tick.setter
+    def tick(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("the clock only moves forward")
+        self._tick = timedelta(seconds=seconds)
+
+    def item_done(self) -> None:
+        if self._tick:
+            if self._frozen is not None:
+                self._frozen += self._tick
+            else:
+                self._offset += self._tick
 
     def now(self) -> datetime:
         if self._frozen is not None:

@@ -22,11 +22,17 @@ from .errors import Conflict, InvalidInput, NotFound
 
 @dataclass(slots=True, eq=False)
 class Episode:
+    """An episode of a graph. It exists from the moment its item or live add is queued,
+    ``processed`` false, and becomes processed when the processor reaches it (``processed_at``,
+    the clock then); one whose item fails, is skipped or is canceled is ``dropped``: gone from
+    every read. ``reference_time`` is None only while an item that carried none waits (it is
+    then dated when processed). ``message`` links a thread message's episode to its message."""
+
     uuid: str
     graph: "Graph"
     content: str
     source: str
-    reference_time: datetime
+    reference_time: datetime | None
     created_at: datetime
     source_description: str | None = None
     document_id: str | None = None
@@ -34,7 +40,16 @@ class Episode:
     thread: "Thread | None" = None
     role: str | None = None
     role_name: str | None = None
-    processed: bool = True
+    message: "Message | None" = None
+    processed: bool = False
+    processed_at: datetime | None = None
+    dropped: bool = False
+
+    @property
+    def reported_time(self) -> datetime:
+        """The reference time a read shows: the supplied or processing-time one, else (while
+        an undated item waits) the time it was received."""
+        return self.reference_time or self.created_at
 
 
 @dataclass(slots=True, eq=False)
@@ -48,8 +63,17 @@ class Graph:
     time_zone: str | None = None
     #: The owner, for a user graph; None for a standalone graph.
     user: "User | None" = None
+    #: In queue order, which is processing order; dropped ones stay until read past
+    #: (:meth:`live_episodes`), so that dropping one never shifts the others.
     episodes: list[Episode] = field(default_factory=list)
     deleted: bool = False
+    #: The entities and edges derived from the processed episodes (core/knowledge.py), made
+    #: on first read.
+    knowledge: Any = None
+
+    def live_episodes(self) -> list[Episode]:
+        """The episodes a read shows (not dropped), in queue order."""
+        return [e for e in self.episodes if not e.dropped]
 
     @property
     def type(self) -> str:
@@ -74,15 +98,25 @@ class User:
 
 @dataclass(slots=True, eq=False)
 class Message:
+    """A thread message; like :class:`Episode`, it exists unprocessed from the moment it is
+    queued, and a dropped one is gone from every read."""
+
     uuid: str
     thread: "Thread"
     content: str
     role: str
     created_at: datetime
-    reference_time: datetime
+    reference_time: datetime | None
     name: str | None = None
     metadata: dict[str, Any] | None = None
-    processed: bool = True
+    processed: bool = False
+    dropped: bool = False
+
+    @property
+    def reported_time(self) -> datetime:
+        """The reference time a read shows: the supplied or processing-time one, else (while
+        an undated item waits) the time it was received."""
+        return self.reference_time or self.created_at
 
 
 @dataclass(slots=True, eq=False)
@@ -94,6 +128,19 @@ class Thread:
     updated_at: datetime
     messages: list[Message] = field(default_factory=list)
     deleted: bool = False
+    dropped_messages: int = 0
+
+    def live_messages(self) -> list[Message]:
+        """The messages a read shows, in order; dropped ones are swept out here, on read."""
+        if self.dropped_messages:
+            self.messages = [m for m in self.messages if not m.dropped]
+            self.dropped_messages = 0
+        return self.messages
+
+    def drop_message(self, message: Message) -> None:
+        if not message.dropped:
+            message.dropped = True
+            self.dropped_messages += 1
 
 
 class GraphStore:
@@ -212,6 +259,17 @@ class GraphStore:
 
     # -- episodes ----------------------------------------------------------------------------
 
-    def add_episode(self, episode: Episode) -> None:
+    def add_episode(self, episode: Episode) -> Episode:
         episode.graph.episodes.append(episode)
         self.episodes_by_uuid[episode.uuid] = episode
+        return episode
+
+    def drop_episode(self, episode: Episode) -> None:
+        episode.dropped = True
+        self.episodes_by_uuid.pop(episode.uuid, None)
+
+    def episode(self, episode_uuid: str) -> Episode:
+        episode = self.episodes_by_uuid.get(episode_uuid)
+        if episode is None:
+            raise NotFound("episode_not_found", f"episode {episode_uuid!r} not found")
+        return episode

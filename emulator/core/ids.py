@@ -20,8 +20,15 @@ _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}
 
 
 class IdFactory:
-    def __init__(self, seed: int | None = None) -> None:
+    def __init__(self, seed: int | str | None = None) -> None:
+        self.seed = seed
         self._rng = random.Random(seed)
+
+    def derived(self, label: str) -> "IdFactory":
+        """An independent id stream for *label*: seeded, its ids depend only on the seed, the
+        label and the calls made on it, not on what else was minted in between (the derived
+        facts of a graph get the same uuids whenever they are first read)."""
+        return IdFactory(None if self.seed is None else f"{self.seed}/{label}")
 
     def uuid(self) -> str:
         h = "%032x" % ((self._rng.getrandbits(128) & _CLEAR) | _VERSION_4 | _VARIANT)

@@ -1,4 +1,5 @@
-"""What one batch item does when the processor reaches it.
+"""What one batch item writes: its records exist, unprocessed, from the moment it is queued,
+and are processed (or dropped) when the processor reaches it.
 
 A ``graph_episode`` item writes an episode to its graph, keeping content, type, source
 description, document id, metadata and reference time. A ``thread_message`` item appends a
@@ -6,13 +7,23 @@ message to its thread and, unless the batch's ``ignore_roles`` holds its role, a
 the thread owner's user graph (seed: graph_episode "equivalent to a single graph.add call",
 thread_message "equivalent to one message inside a thread.add_messages call").
 
+Two moments:
+
+- :func:`prepare`, when the item is queued (``process``, or a live add): the episode and
+  message are created with ``processed = false`` and appended in queue order, which per graph
+  is processing order. A live add answers with these records; a graph's episode list shows a
+  running batch's episodes as unprocessed (issue 3: "Episodes report processed truthfully while
+  a batch is still running"; zep-ingest's ``wait()`` polls an episode until ``processed``).
+- :func:`complete`, when the processor reaches it: the outcome, and the records become
+  processed (``processed_at`` = the clock then) — or are dropped, if the item fails, is skipped
+  or was canceled: such an item writes nothing.
+
 Outcomes (decisions.md "When an item is skipped" / "When an item fails on its own"):
-- skipped: the destination graph or thread was deleted after the item was added; nothing is
-  written;
+- skipped: the destination graph or thread was deleted after the item was queued;
 - failed: ``json`` data that does not parse, episode data over 10,000 characters, message
   content over 4,096 characters; the item carries ``error: {code, message}``;
 - succeeded otherwise. An item without a reference time is dated by the emulator clock when
-  it is processed.
+  it is processed (decisions.md "Item with no timestamp").
 """
 
 from __future__ import annotations
@@ -35,64 +46,78 @@ class Outcome:
 
 
 SUCCEEDED = Outcome(ItemStatus.SUCCEEDED)
+SKIPPED = Outcome(ItemStatus.SKIPPED)
 
 
-def ingest_item(store: GraphStore, new_id: Callable[[], str], item: Item, now: datetime) -> Outcome:
-    graph, thread, sent = item.graph, item.thread, item.input
-    if graph is None or graph.deleted or (thread is not None and thread.deleted):
-        return Outcome(ItemStatus.SKIPPED)
-    reference_time = sent.reference_time or now
+def prepare(store: GraphStore, new_id: Callable[[], str], item: Item, now: datetime) -> None:
+    """Create the item's records, unprocessed (the item is being queued; its graph and thread
+    were just resolved). *now* is their ``created_at``: when the service received them."""
+    graph, sent = item.graph, item.input
     if sent.kind is ItemKind.GRAPH_EPISODE:
-        failure = _episode_failure(sent)
-        if failure is not None:
-            return failure
-        episode_uuid = item.episode_uuid = new_id()
         # positional, in Episode's field order: uuid, graph, content, source, reference_time,
         # created_at, source_description, document_id, metadata
-        store.add_episode(
-            Episode(episode_uuid, graph, sent.data, sent.data_type or "text", reference_time, now,
+        item.episode = store.add_episode(
+            Episode(new_id(), graph, sent.data, sent.data_type or "text", sent.reference_time, now,
                     sent.source_description, sent.document_id, sent.metadata)
         )
-        return SUCCEEDED
+        return
+    thread = item.thread
+    role = sent.role or "norole"
+    message = item.message = Message(new_id(), thread, sent.data, role, now, sent.reference_time, sent.name, sent.metadata)
+    thread.messages.append(message)
+    if role not in (item.batch.ignore_roles or ()):
+        item.episode = store.add_episode(
+            Episode(new_id(), graph, f"{sent.name or role}: {sent.data}", "message", sent.reference_time, now,
+                    metadata=sent.metadata, thread=thread, role=role, role_name=sent.name, message=message)
+        )
 
-    if len(sent.data) > MAX_MESSAGE_CONTENT_CHARS:
-        return _failed(
-            "content_too_large",
-            f"message content has {len(sent.data)} characters; the limit is {MAX_MESSAGE_CONTENT_CHARS}",
-        )
-    message = Message(
-        uuid=new_id(),
-        thread=thread,  # type: ignore[arg-type]
-        content=sent.data,
-        role=sent.role or "norole",
-        created_at=now,
-        reference_time=reference_time,
-        name=sent.name,
-        metadata=sent.metadata,
-    )
-    thread.messages.append(message)  # type: ignore[union-attr]
-    ignored = item.batch.ignore_roles or ()
-    if message.role not in ignored:
-        episode_uuid = new_id()
-        store.add_episode(
-            Episode(
-                uuid=episode_uuid,
-                graph=graph,
-                content=f"{sent.name or message.role}: {sent.data}",
-                source="message",
-                reference_time=reference_time,
-                created_at=now,
-                metadata=sent.metadata,
-                thread=thread,
-                role=message.role,
-                role_name=sent.name,
-            )
-        )
-        item.episode_uuid = episode_uuid
+
+def complete(store: GraphStore, item: Item, now: datetime) -> Outcome:
+    """The outcome of a ``processing`` item; its records become processed at *now*, or are
+    dropped."""
+    graph, thread = item.graph, item.thread
+    if graph.deleted or (thread is not None and thread.deleted):
+        drop(store, item)
+        return SKIPPED
+    failure = _failure(item.input)
+    if failure is not None:
+        drop(store, item)
+        return failure
+    message, episode = item.message, item.episode
+    if message is not None:
+        message.processed = True
+        if message.reference_time is None:
+            message.reference_time = now
+    if episode is not None:
+        episode.processed, episode.processed_at = True, now
+        if episode.reference_time is None:
+            episode.reference_time = now
+        item.episode_uuid = episode.uuid
     return SUCCEEDED
 
 
-def _episode_failure(sent: ItemInput) -> Outcome | None:
+def drop(store: GraphStore, item: Item) -> None:
+    """Withdraw what :func:`prepare` created (a failed, skipped or canceled item writes
+    nothing)."""
+    if item.episode is not None:
+        store.drop_episode(item.episode)
+    if item.message is not None:
+        item.message.thread.drop_message(item.message)
+
+
+def check_live(sent: ItemInput) -> Outcome | None:
+    """What :func:`complete` would fail the item for; a live add refuses such data up front."""
+    return _failure(sent)
+
+
+def _failure(sent: ItemInput) -> Outcome | None:
+    if sent.kind is ItemKind.THREAD_MESSAGE:
+        if len(sent.data) > MAX_MESSAGE_CONTENT_CHARS:
+            return _failed(
+                "content_too_large",
+                f"message content has {len(sent.data)} characters; the limit is {MAX_MESSAGE_CONTENT_CHARS}",
+            )
+        return None
     if len(sent.data) > MAX_EPISODE_DATA_CHARS:
         return _failed(
             "content_too_large",

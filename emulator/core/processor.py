@@ -151,9 +151,10 @@ class Processor:
         return [only] if only is not None else list(self.queues)
 
     def _drain(self, wq: WorkQueue, limit: int | None) -> int:
-        """Process queued items one after another; they all happen at one clock reading."""
+        """Process queued items one after another, each at the clock's reading when it starts
+        (a clock set to tick per item moves on after each)."""
         done = 0
-        now = self.clock.now()
+        clock = self.clock
         ready, workers = wq.ready, wq.workers
         while ready and (limit is None or done < limit):
             if ready[0] in workers:  # a realtime worker owns this graph until its item ends
@@ -163,8 +164,10 @@ class Processor:
                 continue
             item = wq.pop_front()
             if item.status is ItemStatus.QUEUED:  # not canceled while it waited
+                now = clock.now()
                 item.batch.move_item(item, ItemStatus.PROCESSING, now)
                 self._complete(wq, item, now)
+                clock.item_done()
                 done += 1
         return done
 
@@ -179,6 +182,7 @@ class Processor:
                 item.batch.move_item(item, ItemStatus.PROCESSING, self.clock.now())
                 await asyncio.sleep(self.item_seconds)
                 self._complete(wq, item, self.clock.now())
+                self.clock.item_done()
         finally:
             wq.workers.pop(graph_uuid, None)
         if graph_uuid in wq.queues:  # the mode changed under this worker: its graph's rest goes to the new mode
@@ -188,8 +192,8 @@ class Processor:
 
     @staticmethod
     def _complete(wq: WorkQueue, item: Item, now: datetime) -> None:
-        """Ingest a ``processing`` item and move it to its outcome (nothing, if it was canceled
-        while it was processing)."""
+        """Complete a ``processing`` item and move it to its outcome (nothing, if it was
+        canceled while it was processing)."""
         if item.status is not ItemStatus.PROCESSING:
             return
         try:

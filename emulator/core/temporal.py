@@ -65,11 +65,12 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable, Literal, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Literal, Mapping, Sequence
 
 from .facts import Cardinality, ExtractedFact, normalise_name
 
 Reassert = Literal["revive", "graphiti_fastpath"]
+REASSERT_POLICIES: tuple[Reassert, ...] = ("revive", "graphiti_fastpath")
 #: ``cardinality(relation, hint)``: the cardinality of a relation, given the extractor's hint.
 CardinalityOf = Callable[[str, "Cardinality | None"], Cardinality]
 #: ``predicate(new_edge, old_edge)``: does the new edge contradict the old one?
@@ -233,6 +234,25 @@ class _Timeline:
             self.reaching.pop(edge, None)
 
 
+class _EntityNames(Mapping[str, str]):
+    """A live, read-only view of a graph's entities: key -> display name (what
+    :class:`~emulator.core.extract.ExtractionContext` hands extractors, at no copying cost)."""
+
+    __slots__ = ("_entities",)
+
+    def __init__(self, entities: dict[str, Entity]) -> None:
+        self._entities = entities
+
+    def __getitem__(self, key: str) -> str:
+        return self._entities[key].name
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entities)
+
+    def __len__(self) -> int:
+        return len(self._entities)
+
+
 class FactGraph:
     """The entities and edges of one graph, and the engine that adds an item's facts to them.
 
@@ -255,7 +275,7 @@ class FactGraph:
         contradicts: Sequence[ContradictionPredicate] = (),
         contradiction_filter: ContradictionPredicate | None = None,
     ) -> None:
-        if reassert not in ("revive", "graphiti_fastpath"):
+        if reassert not in REASSERT_POLICIES:
             raise ValueError(f"reassert must be 'revive' or 'graphiti_fastpath', not {reassert!r}")
         self._new_id = new_id
         self._cardinality = cardinality
@@ -265,6 +285,8 @@ class FactGraph:
         self._filter = contradiction_filter
         self._entities: dict[str, Entity] = {}  # by key, in creation order
         self._entities_by_uuid: dict[str, Entity] = {}
+        #: key -> display name of every entity, live and read-only (an extractor's context).
+        self.entity_names: Mapping[str, str] = _EntityNames(self._entities)
         self._edges: dict[str, Edge] = {}  # by uuid, in creation order
         self._timelines: dict[tuple[str, str], _Timeline] = {}  # (source key, relation)
         # (source key, target key, relation) -> its edges: the edge itself while it is the only one (a
@@ -303,12 +325,19 @@ class FactGraph:
     # -- writing ---------------------------------------------------------------------------
 
     def apply(
-        self, facts: Iterable[ExtractedFact], episode_uuid: str, reference_time: datetime, now: datetime
+        self,
+        facts: Iterable[ExtractedFact],
+        episode_uuid: str,
+        reference_time: datetime,
+        now: datetime,
+        contradicts: Sequence[ContradictionPredicate] | None = None,
     ) -> AppliedEpisode:
         """Add one item's facts (§5.1 steps 4-7). *reference_time* dates facts without an
         explicit start; *now* is the emulator clock's time for this item: the ``created_at``
-        of new edges and every ``expired_at`` written."""
+        of new edges and every ``expired_at`` written. *contradicts*, if given, replaces the
+        graph's extra predicates for this item (the user rules that apply to its episode)."""
         ref, now = _utc(reference_time), _utc(now)
+        extra = self._extra if contradicts is None else tuple(contradicts)
         # Steps 4-5, and every decision that reads the graph as it stood before the item.
         plan: list[tuple[ExtractedFact, str, str, Edge | None]] = []
         seen: set[tuple[str, str, str]] = set()
@@ -338,7 +367,7 @@ class FactGraph:
             made.append(edge)
             applied.edges.append(edge.uuid)
             applied.new.append(edge.uuid)
-            for old in self._invalidate(edge, self._contradicted(edge), now):
+            for old in self._invalidate(edge, self._contradicted(edge, extra), now):
                 if old.uuid not in applied.invalidated_by:
                     applied.invalidated.append(old.uuid)
                     applied.invalidated_by[old.uuid] = []
@@ -378,7 +407,7 @@ class FactGraph:
                 retired.append(c)
         return retired
 
-    def _contradicted(self, new: Edge) -> list[Edge]:
+    def _contradicted(self, new: Edge, extra: Sequence[ContradictionPredicate]) -> list[Edge]:
         """The stored edges the new edge contradicts (§5.5), sorted by ``valid_at``. From the
         timeline only the ones R2 or R3 can act on are taken: the earliest later one and those
         spanning the new edge's start; running R1-R3 on the rest would change nothing."""
@@ -402,9 +431,9 @@ class FactGraph:
             for old in self._same_triple((skey, tkey, rel)):
                 if (must_terminate is None or old.terminates == must_terminate) and (keep is None or keep(new, old)):
                     found.append(old)
-        if self._extra:
+        if extra:
             for old in self._by_source.get(skey, ()):
-                if any(p(new, old) for p in self._extra) and (keep is None or keep(new, old)):
+                if any(p(new, old) for p in extra) and (keep is None or keep(new, old)):
                     found.append(old)
         if len(found) > 1:
             found = sorted(dict.fromkeys(found), key=_valid_at)

@@ -17,9 +17,11 @@ from .errors import InvalidInput, NotFound, Unauthorized
 from .graph import Graph, GraphStore, Thread
 from .idempotency import IdempotencyStore
 from .ids import IdFactory
-from .ingest import ingest_item
+from .ingest import complete, drop, prepare
+from .knowledge import GraphKnowledge, KnowledgeSettings, knowledge_of
 from .processor import ProcessingMode, Processor
 from .tasks import Task
+from .temporal import Edge
 
 
 class Service(str, Enum):
@@ -37,17 +39,20 @@ class Tenant:
     nothing (the one documented exception: ``process`` with dangling references marks the
     batch ``invalid`` and then raises, as decisions.md says)."""
 
-    def __init__(self, key: str, service: Service, clock: Clock, ids: IdFactory, processor: Processor) -> None:
+    def __init__(
+        self, key: str, service: Service, clock: Clock, ids: IdFactory, processor: Processor, knowledge: KnowledgeSettings
+    ) -> None:
         self.key = key
         self.service = service
         self.clock = clock
         self.ids = ids
         self.processor = processor
+        self.knowledge_settings = knowledge
         self.store = GraphStore(ids.uuid)
         self.batches: dict[str, Batch] = {}
         self.tasks: dict[str, Task] = {}
         self.idempotency = IdempotencyStore()
-        self.work = processor.new_queue(partial(ingest_item, self.store, ids.uuid))
+        self.work = processor.new_queue(partial(complete, self.store))
         self.observers: list[Observer] = []
         self.next_serial = 0
 
@@ -148,6 +153,9 @@ class Tenant:
         batch.set_status(BatchStatus.QUEUED, now)
         batch.move_all(ItemStatus.PENDING, ItemStatus.QUEUED, now)
         task = self.task_for(batch, "batch.process")
+        store, new_id = self.store, self.ids.uuid
+        for item in batch.items:
+            prepare(store, new_id, item, now)
         self.processor.enqueue(self.work, batch.items)
         return task
 
@@ -177,7 +185,11 @@ class Tenant:
             self.tasks.pop(batch.task_uuid, None)
 
     def cancel_batch(self, batch: Batch) -> None:
+        """Cancel what has not finished; a canceled item's queued records are withdrawn."""
         batch.cancel(self.clock.now())
+        for item in batch.items:
+            if item.status is ItemStatus.CANCELED:
+                drop(self.store, item)
 
     def list_batches(self, status: BatchStatus | None, after_serial: int, limit: int) -> tuple[list[Batch], int | None]:
         """Batches in creation order from serial *after_serial* on; returns the page and the
@@ -210,6 +222,20 @@ class Tenant:
             page.append(item)
         return page, None
 
+    # -- facts -------------------------------------------------------------------------------
+
+    def knowledge(self, graph: Graph) -> GraphKnowledge:
+        """The graph's entities and edges, up to date with its processed episodes."""
+        return knowledge_of(graph, self.knowledge_settings, self.ids)
+
+    def find_edge(self, edge_uuid: str) -> tuple[Graph, Edge]:
+        """An edge by uuid in any of the tenant's graphs (v2 reads edges by uuid alone)."""
+        for graph in list(self.store.graphs_by_uuid.values()):
+            edge = self.knowledge(graph).facts.edge(edge_uuid)
+            if edge is not None:
+                return graph, edge
+        raise NotFound("edge_not_found", f"edge {edge_uuid!r} not found")
+
     # -- processing mode ---------------------------------------------------------------------
 
     @property
@@ -221,8 +247,11 @@ class Tenant:
 
 
 class TenantRegistry:
-    def __init__(self, clock: Clock, ids: IdFactory, processor: Processor, api_keys: list[str] | None) -> None:
+    def __init__(
+        self, clock: Clock, ids: IdFactory, processor: Processor, api_keys: list[str] | None, knowledge: KnowledgeSettings
+    ) -> None:
         self.clock = clock
+        self.knowledge = knowledge
         self.ids = ids
         self.processor = processor
         self.allowed = frozenset(api_keys) if api_keys else None
@@ -238,7 +267,7 @@ class TenantRegistry:
             raise Unauthorized("unauthorized", "an API key is required")
         if self.allowed is not None and key not in self.allowed:
             raise Unauthorized("unauthorized", "invalid API key")
-        tenant = Tenant(key, service, self.clock, self.ids, self.processor)
+        tenant = Tenant(key, service, self.clock, self.ids, self.processor, self.knowledge)
         self._tenants[(service, key)] = tenant
         return tenant
 

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 from .clock import EmulatorClock
 from .ids import IdFactory
+from .knowledge import KnowledgeSettings
 from .processor import ProcessingMode, Processor
+from .temporal import Reassert
 from .tenants import TenantRegistry
 
 
@@ -16,6 +18,7 @@ class WorldConfig:
     item_seconds: float = 0.01
     api_keys: list[str] | None = None
     seed: int | None = None
+    reassert: Reassert = "revive"
 
 
 class World:
@@ -24,4 +27,7 @@ class World:
         self.clock = EmulatorClock()
         self.ids = IdFactory(self.config.seed)
         self.processor = Processor(self.clock, self.config.processing, self.config.item_seconds)
-        self.tenants = TenantRegistry(self.clock, self.ids, self.processor, self.config.api_keys)
+        #: The extractor registry and engine settings every graph's facts are derived with;
+        #: register plug-ins on ``world.knowledge.registry``.
+        self.knowledge = KnowledgeSettings(reassert=self.config.reassert)
+        self.tenants = TenantRegistry(self.clock, self.ids, self.processor, self.config.api_keys, self.knowledge)

@@ -296,7 +296,7 @@ async def get_thread_messages(request: web.Request) -> web.Response:
     """``thread.get(thread_id, limit?, cursor?, lastn?)``: a page of messages, oldest first;
     ``lastn`` returns the most recent n instead."""
     thread = tenant_of(request).store.thread(KeySpace.CLIENT_ID, request.match_info["thread_id"])
-    messages = thread.messages
+    messages = thread.live_messages()
     lastn = query_int(request, "lastn", None, 1, None)
     if lastn is not None:
         page = messages[-lastn:]
@@ -313,7 +313,7 @@ async def get_thread_messages(request: web.Request) -> web.Response:
                     "role": m.role,
                     "name": m.name,
                     "metadata": m.metadata,
-                    "created_at": ts(m.reference_time),
+                    "created_at": ts(m.reported_time),
                     "processed": m.processed,
                 }
                 for m in page

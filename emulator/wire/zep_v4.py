@@ -333,7 +333,8 @@ async def list_messages(request: web.Request) -> web.Response:
         raise InvalidInput("invalid_parameter", f"order_by must be created_at; got {order_by!r}", param="order_by")
     scope = f"messages:{thread.uuid}:{order}"
     start = _cursor(request, scope)
-    messages = thread.messages if order == "asc" else thread.messages[::-1]
+    live = thread.live_messages()
+    messages = live if order == "asc" else live[::-1]
     page = messages[start : start + size]
     next_position = start + size if start + size < len(messages) else None
     return json_response(
@@ -347,7 +348,7 @@ async def list_messages(request: web.Request) -> web.Response:
                     "name": m.name,
                     "metadata": m.metadata,
                     "processed": m.processed,
-                    "reference_time": ts(m.reference_time),
+                    "reference_time": ts(m.reported_time),
                     "created_at": ts(m.created_at),
                 }
                 for m in page

@@ -26,7 +26,7 @@ def test_items_of_one_graph_run_in_sequence_order_and_graphs_interleave(setup: S
     g2 = [i for i in order if not i % 3]
     assert g1 == sorted(g1) and g2 == sorted(g2)
     assert order[:2] == [0, 1]  # round robin: g2's first item, then g1's first
-    assert [e.content for e in setup.graph.episodes] == [f"e{i}" for i in range(9) if i % 3]
+    assert [e.content for e in setup.graph.live_episodes()] == [f"e{i}" for i in range(9) if i % 3]
 
 
 def test_later_batch_to_the_same_graph_waits_for_the_earlier(setup: Setup) -> None:
@@ -38,7 +38,7 @@ def test_later_batch_to_the_same_graph_waits_for_the_earlier(setup: Setup) -> No
     setup.world.processor.step(3)
     assert first.status is BatchStatus.SUCCEEDED and second.status is BatchStatus.QUEUED
     setup.world.processor.step(1)
-    assert [e.content for e in setup.graph.episodes] == ["first"] * 3 + ["second"]
+    assert [e.content for e in setup.graph.live_episodes()] == ["first"] * 3 + ["second"]
 
 
 def test_step_is_scoped_to_one_tenant(setup: Setup) -> None:
@@ -51,7 +51,7 @@ def test_step_is_scoped_to_one_tenant(setup: Setup) -> None:
     other.process(theirs)
     assert setup.world.processor.step(5, other.work) == 1
     assert theirs.status is BatchStatus.SUCCEEDED and mine.status is BatchStatus.QUEUED
-    assert len(graph.episodes) == 1
+    assert len(graph.live_episodes()) == 1
 
 
 def test_instant_mode_finishes_before_process_returns(setup: Setup) -> None:
@@ -77,8 +77,8 @@ def test_thread_message_writes_message_and_user_graph_episode(setup: Setup) -> N
     setup.tenant.add_items(batch, [message(content="hello", role="user"), message(content="hi!", role="assistant")])
     setup.tenant.process(batch)
     setup.world.processor.run_until_idle()
-    assert [(m.role, m.content) for m in setup.thread.messages] == [("user", "hello"), ("assistant", "hi!")]
-    episodes = setup.user.graph.episodes
+    assert [(m.role, m.content) for m in setup.thread.live_messages()] == [("user", "hello"), ("assistant", "hi!")]
+    episodes = setup.user.graph.live_episodes()
     assert len(episodes) == 1 and episodes[0].thread is setup.thread and episodes[0].role == "user"
     assert batch.items[0].episode_uuid == episodes[0].uuid and batch.items[1].episode_uuid is None
 
@@ -90,7 +90,7 @@ def test_reference_time_defaults_to_the_clock_at_processing(setup: Setup) -> Non
     setup.tenant.process(batch)
     processed_at = setup.world.clock.advance(3600)
     setup.world.processor.run_until_idle()
-    assert setup.graph.episodes[0].reference_time == processed_at
+    assert setup.graph.live_episodes()[0].reference_time == processed_at
 
 
 async def test_realtime_mode_spends_item_seconds_per_item(setup: Setup) -> None:
@@ -107,7 +107,7 @@ async def test_realtime_mode_spends_item_seconds_per_item(setup: Setup) -> None:
             break
         await asyncio.sleep(0.01)
     assert batch.status is BatchStatus.SUCCEEDED
-    assert [e.content for e in setup.graph.episodes] == ["hello", "hello"]
+    assert [e.content for e in setup.graph.live_episodes()] == ["hello", "hello"]
 
 
 async def _until(predicate, seconds: float = 2.0) -> None:  # type: ignore[no-untyped-def]
@@ -130,7 +130,7 @@ async def test_switching_from_realtime_to_instant_finishes_the_rest(setup: Setup
     setup.tenant.set_mode(ProcessingMode.INSTANT)
     await _until(lambda: batch.terminal)
     assert batch.status is BatchStatus.SUCCEEDED
-    assert [e.content for e in setup.graph.episodes] == [f"e{i}" for i in range(5)]  # still in order
+    assert [e.content for e in setup.graph.live_episodes()] == [f"e{i}" for i in range(5)]  # still in order
 
 
 async def test_cancel_during_realtime_processing_writes_nothing_more(setup: Setup) -> None:
@@ -145,7 +145,7 @@ async def test_cancel_during_realtime_processing_writes_nothing_more(setup: Setu
     assert batch.counts[ItemStatus.CANCELED] == 3 and batch.counts[ItemStatus.PROCESSING] == 0
     completed_at = batch.completed_at
     await asyncio.sleep(0.15)  # past the in-flight item's processing time
-    assert setup.graph.episodes == []
+    assert setup.graph.live_episodes() == []
     assert batch.status is BatchStatus.CANCELED and batch.completed_at == completed_at
     assert batch.counts[ItemStatus.CANCELED] == 3
 

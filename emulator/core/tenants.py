@@ -17,7 +17,7 @@ from .errors import InvalidInput, NotFound, Unauthorized
 from .graph import Graph, GraphStore, Thread
 from .idempotency import IdempotencyStore
 from .ids import IdFactory
-from .ingest import complete, drop, prepare
+from .ingest import check_live, complete, drop, prepare
 from .knowledge import GraphKnowledge, KnowledgeSettings, knowledge_of
 from .processor import ProcessingMode, Processor
 from .tasks import Task
@@ -75,7 +75,10 @@ class Tenant:
         metadata: dict[str, Any] | None = None,
         ignore_roles: list[str] | None = None,
         strict_ontology: bool | None = None,
+        listed: bool = True,
     ) -> Batch:
+        """A new draft batch; an unlisted one (a live add's) is reachable only through its
+        items and task, never through ``batch.get`` or ``batch.list``."""
         now = self.clock.now()
         batch = Batch(
             uuid=self.ids.uuid(),
@@ -87,8 +90,9 @@ class Tenant:
             strict_ontology=strict_ontology,
             observer=self._observe if self.observers else None,
         )
-        self.next_serial += 1
-        self.batches[batch.uuid] = batch
+        if listed:
+            self.next_serial += 1
+            self.batches[batch.uuid] = batch
         return batch
 
     def batch(self, batch_uuid: str) -> Batch:
@@ -131,7 +135,7 @@ class Tenant:
                 item.graph, item.thread = found
         return dangling
 
-    def process(self, batch: Batch) -> Task:
+    def process(self, batch: Batch, task_type: str = "batch.process") -> Task:
         """Resolve every item's destination, queue the batch, and return its task.
 
         A dangling reference (graph, user or thread that does not exist) makes the batch
@@ -152,12 +156,34 @@ class Tenant:
         batch.processed_at = now
         batch.set_status(BatchStatus.QUEUED, now)
         batch.move_all(ItemStatus.PENDING, ItemStatus.QUEUED, now)
-        task = self.task_for(batch, "batch.process")
+        task = self.task_for(batch, task_type)
         store, new_id = self.store, self.ids.uuid
         for item in batch.items:
             prepare(store, new_id, item, now)
         self.processor.enqueue(self.work, batch.items)
         return task
+
+    def add_live(
+        self, inputs: list[ItemInput], task_type: str, listed: bool = False, ignore_roles: list[str] | None = None
+    ) -> tuple[list[Item], Task]:
+        """A live add (``graph.add``, ``thread.add_messages`` ...): one call's items become a
+        batch that is created, filled and queued at once, so they travel the same queue,
+        processing modes and fact pipeline as Batch API items, and the returned task follows
+        them. Unlisted by default; the deprecated v2 ``graph.add_batch`` and
+        ``thread.add_messages_batch`` make listed ones (v3 changelog 2026-10-04: they "now
+        create a Batch API batch. It appears in batch.list").
+
+        What would make an item fail is refused up front instead (400, nothing stored): a live
+        call answers with its records, so they must be ones that will be written. The caller
+        has resolved the targets, so the batch cannot turn invalid."""
+        for index, sent in enumerate(inputs):
+            failure = check_live(sent)
+            if failure is not None and failure.error is not None:
+                prefix = f"item {index}: " if len(inputs) > 1 else ""
+                raise InvalidInput(failure.error["code"], prefix + failure.error["message"], details={"index": index})
+        batch = self.create_batch(ignore_roles=ignore_roles, listed=listed)
+        items, _ = self.add_items(batch, inputs)
+        return items, self.process(batch, task_type)
 
     def task_for(self, batch: Batch, task_type: str) -> Task:
         if batch.task_uuid is None:

@@ -74,7 +74,9 @@ def check_uuid(value: str, param: str) -> str:
     return value.lower()
 
 
-def item_input(index: int, item: ItemFields, space: KeySpace, names: dict[str, str], refs: dict[Any, Ref]) -> ItemInput:
+def item_input(
+    index: int | None, item: ItemFields, space: KeySpace, names: dict[str, str], refs: dict[Any, Ref], label: str = "items"
+) -> ItemInput:
     """Check one item's cross-field rules and build the core's :class:`ItemInput`.
 
     *names* maps the neutral names graph / user / thread / reference_time to the dialect's
@@ -85,6 +87,9 @@ def item_input(index: int, item: ItemFields, space: KeySpace, names: dict[str, s
     *refs* is shared by the items of one call: each distinct target gets one :class:`Ref`
     (checked once), which the items then share — a backfill names a handful of graphs
     thousands of times.
+
+    Errors name the field as ``{label}[{index}].{field}`` (just ``{field}`` when *index* is
+    None: a live add's single episode), spelt out only when there is an error.
     """
     get = item.get
     metadata, raw_time = get("metadata"), get("reference_time")
@@ -93,32 +98,32 @@ def item_input(index: int, item: ItemFields, space: KeySpace, names: dict[str, s
         if (graph is None) == (user is None):
             raise InvalidInput(
                 "invalid_target",
-                f"items[{index}]: a graph_episode needs exactly one of {names['graph']} and {names['user']}",
-                param=f"items[{index}].{names['graph']}",
+                f"{_at(label, index)}a graph_episode needs exactly one of {names['graph']} and {names['user']}",
+                param=_at(label, index, names["graph"]),
             )
         if not data:
-            raise InvalidInput("invalid_request", f"items[{index}].data: is required for a graph_episode", param=f"items[{index}].data")
+            raise InvalidInput("invalid_request", f"{_at(label, index, 'data')}: is required for a graph_episode", param=_at(label, index, "data"))
         kind, value = (TargetKind.GRAPH, graph) if graph is not None else (TargetKind.USER, user)
     else:
         value, data = get("thread"), get("content")
         if value is None:
             raise InvalidInput(
-                "invalid_target", f"items[{index}]: a thread_message needs {names['thread']}", param=f"items[{index}].{names['thread']}"
+                "invalid_target", f"{_at(label, index)}a thread_message needs {names['thread']}", param=_at(label, index, names["thread"])
             )
         if not data:
-            raise InvalidInput("invalid_request", f"items[{index}].content: is required for a thread_message", param=f"items[{index}].content")
+            raise InvalidInput("invalid_request", f"{_at(label, index, 'content')}: is required for a thread_message", param=_at(label, index, "content"))
         if get("role") is None:
-            raise InvalidInput("invalid_request", f"items[{index}].role: is required for a thread_message", param=f"items[{index}].role")
+            raise InvalidInput("invalid_request", f"{_at(label, index, 'role')}: is required for a thread_message", param=_at(label, index, "role"))
         kind = TargetKind.THREAD
     target = refs.get((kind, value))
     if target is None:
         key = (kind, value)
         if space is KeySpace.UUID:
-            value = check_uuid(value, f"items[{index}].{names[kind.value]}")
+            value = check_uuid(value, _at(label, index, names[kind.value]))
         target = refs[key] = Ref(kind, space, value)
     if metadata is not None:
-        metadata = check_item_metadata(metadata, f"items[{index}].metadata")
-    reference_time = None if raw_time is None else _timestamp(raw_time, index, names["reference_time"])
+        metadata = check_item_metadata(metadata, _at(label, index, "metadata"))
+    reference_time = None if raw_time is None else _timestamp(raw_time, label, index, names["reference_time"])
     if kind is TargetKind.THREAD:  # positional: the order of ItemInput's fields
         return ItemInput(ItemKind.THREAD_MESSAGE, target, data, None, item["role"], get("name"), metadata, reference_time)
     return ItemInput(
@@ -127,12 +132,20 @@ def item_input(index: int, item: ItemFields, space: KeySpace, names: dict[str, s
     )
 
 
-def _timestamp(raw: str, index: int, name: str) -> datetime:
+def _at(label: str, index: int | None, field: str = "") -> str:
+    """Where in the request a field is: ``items[3].data``; with no field, the item itself as a
+    message prefix (``items[3]: ``, or nothing for a request that is one item)."""
+    if not field:
+        return f"{label}[{index}]: " if index is not None else ""
+    return f"{label}[{index}].{field}" if index is not None else field
+
+
+def _timestamp(raw: str, label: str, index: int | None, name: str) -> datetime:
     """Parse an item's timestamp; the field's full name is only spelled out on error."""
     try:
         return parse_rfc3339(raw, name)
     except InvalidInput:
-        return parse_rfc3339(raw, f"items[{index}].{name}")
+        return parse_rfc3339(raw, _at(label, index, name))
 
 
 def item_targets(item: Item) -> tuple[Graph | None, User | None, Thread | None]:

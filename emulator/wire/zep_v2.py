@@ -26,6 +26,7 @@ from ..core.tenants import Service
 from ..core.timestamps import format_rfc3339 as ts
 from .http import Dialect, ErrorInfo, Route, json_response, page_size, query_int, read_model, tenant_of
 from .zep_common import Body, CreateBatchRequest, ItemFields, check_uuid, item_input, item_targets, status_filter
+from .zep_v2_graph import GRAPH_ROUTES
 
 PREFIX = "/api/v2"
 
@@ -364,6 +365,7 @@ ROUTES = [
     Route("GET", "/threads/{thread_id}/messages", get_thread_messages, "thread.get"),
     Route("DELETE", "/threads/{thread_id}", delete_thread, "thread.delete"),
     Route("GET", "/tasks/{task_id}", get_task, "task.get"),
+    *GRAPH_ROUTES,
 ]
 
 DIALECT = Dialect(

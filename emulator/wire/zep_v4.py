@@ -9,9 +9,8 @@ and a user, graph or thread delete 202 ``{task}``; pages are ``page_size`` + opa
 page and ``total_size`` always set; errors are ``{"error": {code, message, param, request_id,
 details}}``. Mutating calls honour ``Idempotency-Key`` (see core/idempotency.py).
 
-Responses are a superset of the SDK's models (which allow extra keys): ``Batch`` also carries
-``item_count``, ``updated_at``, ``processed_at``, ``completed_at`` and ``ignore_roles``; a failed
-``BatchItem`` carries ``error: {code, message}`` as the 2026-11-08 changelog describes.
+Record shapes and lookups are in zep_v4_records.py; episodes, edges, nodes and the live adds
+in zep_v4_graph.py.
 """
 
 from __future__ import annotations
@@ -21,15 +20,27 @@ from typing import Annotated, Any, Optional
 from aiohttp import web
 from pydantic import Field, StrictBool, StrictStr
 
-from ..core.batches import Batch, BatchStatus, Item, ItemStatus, KeySpace, Ref
+from ..core.batches import BatchStatus, KeySpace, Ref
 from ..core.errors import InvalidInput
-from ..core.graph import Graph, Thread, User
-from ..core.tasks import Task, batch_stage
 from ..core.tenants import Service
-from ..core.timestamps import format_rfc3339 as ts
-from .cursors import decode_cursor, encode_cursor
 from .http import Dialect, ErrorInfo, Route, json_response, no_content, page_size, read_model, tenant_of
-from .zep_common import Body, CreateBatchRequest, ItemFields, check_uuid, item_input, item_targets, status_filter
+from .zep_common import Body, CreateBatchRequest, ItemFields, check_uuid, item_input, status_filter
+from .zep_v4_graph import GRAPH_ROUTES
+from .zep_v4_records import (
+    batch_json,
+    batch_of,
+    cursor_position,
+    graph_json,
+    graph_of,
+    item_json,
+    message_json,
+    page_json,
+    task_json,
+    thread_json,
+    thread_of,
+    user_json,
+    user_of,
+)
 
 PREFIX = "/api/v4"
 
@@ -70,131 +81,7 @@ class CreateThreadRequest(Body):
 _NAMES = {"graph": "graph_uuid", "user": "user_uuid", "thread": "thread_uuid", "reference_time": "reference_time"}
 
 
-# -- serialisation -----------------------------------------------------------------------------
-
-
-def batch_json(batch: Batch) -> dict[str, Any]:
-    c = batch.counts
-    body: dict[str, Any] = {
-        "uuid": batch.uuid,
-        "status": batch.status.value,
-        "metadata": batch.metadata,
-        "strict_ontology": batch.strict_ontology,
-        "ignore_roles": batch.ignore_roles,
-        "item_count": len(batch.items),
-        "created_at": ts(batch.created_at),
-        "updated_at": ts(batch.updated_at),
-        "processed_at": ts(batch.processed_at),
-        "completed_at": ts(batch.completed_at),
-    }
-    if batch.processed_at is not None:  # "Present only once processing has started"
-        body["progress"] = {
-            "stage": batch_stage(batch.status),
-            "total_items": len(batch.items),
-            "processing_items": c[ItemStatus.PROCESSING],
-            "succeeded_items": c[ItemStatus.SUCCEEDED],
-            "failed_items": c[ItemStatus.FAILED],
-        }
-    if batch.invalid_items is not None:
-        body["invalid_items"] = batch.invalid_items
-    return body
-
-
-def item_json(item: Item) -> dict[str, Any]:
-    """A ``BatchItem``; fields with no value are left out, as a Go service with
-    ``omitempty`` would, and as the SDK reads them (every field is optional)."""
-    graph, user, thread = item_targets(item)
-    body: dict[str, Any] = {
-        "uuid": item.uuid,
-        "type": item.kind,  # str enums: orjson writes their value
-        "status": item.status,
-        "sequence_index": item.sequence_index,
-        "created_at": ts(item.created_at),
-    }
-    if item.episode_uuid is not None:
-        body["source_uuid"] = body["episode_uuid"] = item.episode_uuid
-    if graph is not None:
-        body["graph_uuid"] = graph.uuid
-    if user is not None:
-        body["user_uuid"] = user.uuid
-    if thread is not None:
-        body["thread_uuid"] = thread.uuid
-    if item.error is not None:
-        body["error"] = item.error
-    return body
-
-
-def task_json(task: Task) -> dict[str, Any]:
-    return {
-        "uuid": task.uuid,
-        "type": task.type,
-        "status": task.status,
-        "progress": {"stage": task.stage},
-        "error": task.error,
-        "created_at": ts(task.created_at),
-        "started_at": ts(task.started_at),
-        "completed_at": ts(task.completed_at),
-        "updated_at": ts(task.updated_at),
-    }
-
-
-def user_json(user: User) -> dict[str, Any]:
-    return {
-        "uuid": user.uuid,
-        "user_id": user.user_id,
-        "graph_uuid": user.graph.uuid,
-        "email": user.email,
-        "first_name": user.first_name,
-        "last_name": user.last_name,
-        "metadata": user.metadata,
-        "time_zone": user.time_zone,
-        "disable_default_ontology": user.disable_default_ontology,
-        "created_at": ts(user.created_at),
-    }
-
-
-def graph_json(graph: Graph) -> dict[str, Any]:
-    return {
-        "uuid": graph.uuid,
-        "graph_id": graph.graph_id,
-        "name": graph.name,
-        "description": graph.description,
-        "type": graph.type,
-        "user_uuid": graph.user.uuid if graph.user is not None else None,
-        "time_zone": graph.time_zone,
-        "created_at": ts(graph.created_at),
-        "updated_at": ts(graph.updated_at),
-    }
-
-
-def thread_json(thread: Thread) -> dict[str, Any]:
-    return {
-        "uuid": thread.uuid,
-        "thread_id": thread.thread_id,
-        "user_uuid": thread.user.uuid,
-        "graph_uuid": thread.user.graph.uuid,
-        "created_at": ts(thread.created_at),
-        "updated_at": ts(thread.updated_at),
-    }
-
-
-def page_json(items: list[dict[str, Any]], scope: str, next_position: int | None, total: int) -> dict[str, Any]:
-    body: dict[str, Any] = {"items": items, "total_size": total}
-    if next_position is not None:
-        body["next_cursor"] = encode_cursor(scope, next_position)
-    return body
-
-
-def _cursor(request: web.Request, scope: str) -> int:
-    raw = request.query.get("cursor")
-    return 0 if not raw else decode_cursor(scope, raw)
-
-
 # -- handlers ----------------------------------------------------------------------------------
-
-
-def _batch(request: web.Request) -> Batch:
-    return tenant_of(request).batch(check_uuid(request.match_info["batch_uuid"], "batch_uuid"))
 
 
 async def create_batch(request: web.Request) -> web.Response:
@@ -205,7 +92,7 @@ async def create_batch(request: web.Request) -> web.Response:
 
 async def add_items(request: web.Request) -> web.Response:
     tenant = tenant_of(request)
-    batch = _batch(request)
+    batch = batch_of(request)
     body: AddItemsRequest = await read_model(request, AddItemsRequest)
     batch.check_can_add(len(body.items))  # the limits come before per-item checks
     refs: dict[Any, Ref] = {}
@@ -221,13 +108,13 @@ async def add_items(request: web.Request) -> web.Response:
 
 
 async def process_batch(request: web.Request) -> web.Response:
-    batch = _batch(request)
+    batch = batch_of(request)
     task = tenant_of(request).process(batch)
     return json_response({"batch": batch_json(batch), "task": task_json(task)}, status=202)
 
 
 async def get_batch(request: web.Request) -> web.Response:
-    return json_response(batch_json(_batch(request)))
+    return json_response(batch_json(batch_of(request)))
 
 
 async def list_batches(request: web.Request) -> web.Response:
@@ -235,34 +122,22 @@ async def list_batches(request: web.Request) -> web.Response:
     size = page_size(request, "page_size")
     status = status_filter(request, BatchStatus)
     scope = f"batches:{status.value if status else ''}"
-    page, next_serial = tenant.list_batches(status, _cursor(request, scope), size)
+    page, next_serial = tenant.list_batches(status, cursor_position(request, scope), size)
     return json_response(page_json([batch_json(b) for b in page], scope, next_serial, tenant.count_batches(status)))
 
 
 async def list_items(request: web.Request) -> web.Response:
     """v4 has no status filter on list_items (zep-cloud 4.0.1)."""
-    batch = _batch(request)
+    batch = batch_of(request)
     size = page_size(request, "page_size")
     scope = f"items:{batch.uuid}"
-    page, next_index = tenant_of(request).list_items(batch, None, _cursor(request, scope), size)
+    page, next_index = tenant_of(request).list_items(batch, None, cursor_position(request, scope), size)
     return json_response(page_json([item_json(i) for i in page], scope, next_index, len(batch.items)))
 
 
 async def delete_batch(request: web.Request) -> web.Response:
-    tenant_of(request).delete_batch(_batch(request))
+    tenant_of(request).delete_batch(batch_of(request))
     return no_content()
-
-
-def _user(request: web.Request) -> User:
-    return tenant_of(request).store.user(KeySpace.UUID, check_uuid(request.match_info["user_uuid"], "user_uuid"))
-
-
-def _graph(request: web.Request) -> Graph:
-    return tenant_of(request).store.graph(KeySpace.UUID, check_uuid(request.match_info["graph_uuid"], "graph_uuid"))
-
-
-def _thread(request: web.Request) -> Thread:
-    return tenant_of(request).store.thread(KeySpace.UUID, check_uuid(request.match_info["thread_uuid"], "thread_uuid"))
 
 
 async def create_user(request: web.Request) -> web.Response:
@@ -273,13 +148,13 @@ async def create_user(request: web.Request) -> web.Response:
 
 
 async def get_user(request: web.Request) -> web.Response:
-    return json_response(user_json(_user(request)))
+    return json_response(user_json(user_of(request)))
 
 
 async def delete_user(request: web.Request) -> web.Response:
     """202 ``{"task": ...}`` (zep-cloud 4.0.1 ``UserDeleteResult``); the delete is done at once."""
     tenant = tenant_of(request)
-    tenant.store.delete_user(_user(request))
+    tenant.store.delete_user(user_of(request))
     return json_response({"task": task_json(tenant.new_task("user.delete"))}, status=202)
 
 
@@ -291,13 +166,13 @@ async def create_graph(request: web.Request) -> web.Response:
 
 
 async def get_graph(request: web.Request) -> web.Response:
-    return json_response(graph_json(_graph(request)))
+    return json_response(graph_json(graph_of(request)))
 
 
 async def delete_graph(request: web.Request) -> web.Response:
     """202 ``{"task": ...}`` (zep-cloud 4.0.1 ``GraphDeleteResult``); the delete is done at once."""
     tenant = tenant_of(request)
-    tenant.store.delete_graph(_graph(request))
+    tenant.store.delete_graph(graph_of(request))
     return json_response({"task": task_json(tenant.new_task("graph.delete"))}, status=202)
 
 
@@ -310,20 +185,20 @@ async def create_thread(request: web.Request) -> web.Response:
 
 
 async def get_thread(request: web.Request) -> web.Response:
-    return json_response(thread_json(_thread(request)))
+    return json_response(thread_json(thread_of(request)))
 
 
 async def delete_thread(request: web.Request) -> web.Response:
     """202 ``{"task": ...}`` (zep-cloud 4.0.1 ``ThreadDeleteResult``); the delete is done at once."""
     tenant = tenant_of(request)
-    tenant.store.delete_thread(_thread(request))
+    tenant.store.delete_thread(thread_of(request))
     return json_response({"task": task_json(tenant.new_task("thread.delete"))}, status=202)
 
 
 async def list_messages(request: web.Request) -> web.Response:
     """``thread.list_messages``: by ``created_at`` (the only ``order_by``), ``order`` asc
     (default) or desc."""
-    thread = _thread(request)
+    thread = thread_of(request)
     size = page_size(request, "page_size")
     order = request.query.get("order") or "asc"
     if order not in ("asc", "desc"):
@@ -332,7 +207,7 @@ async def list_messages(request: web.Request) -> web.Response:
     if order_by != "created_at":
         raise InvalidInput("invalid_parameter", f"order_by must be created_at; got {order_by!r}", param="order_by")
     scope = f"messages:{thread.uuid}:{order}"
-    start = _cursor(request, scope)
+    start = cursor_position(request, scope)
     live = thread.live_messages()
     messages = live if order == "asc" else live[::-1]
     page = messages[start : start + size]
@@ -340,17 +215,7 @@ async def list_messages(request: web.Request) -> web.Response:
     return json_response(
         page_json(
             [
-                {
-                    "uuid": m.uuid,
-                    "thread_uuid": thread.uuid,
-                    "content": m.content,
-                    "role": m.role,
-                    "name": m.name,
-                    "metadata": m.metadata,
-                    "processed": m.processed,
-                    "reference_time": ts(m.reported_time),
-                    "created_at": ts(m.created_at),
-                }
+                message_json(m)
                 for m in page
             ],
             scope,
@@ -378,7 +243,6 @@ def error_body(info: ErrorInfo) -> dict[str, Any]:
     }
 
 
-
 ROUTES = [
     Route("POST", "/batches", create_batch, "batch.create", CreateBatchRequest, 201),
     Route("POST", "/batches/{batch_uuid}/items", add_items, "batch.add_items", AddItemsRequest),
@@ -398,6 +262,7 @@ ROUTES = [
     Route("DELETE", "/threads/{thread_uuid}", delete_thread, "thread.delete", None, 202),
     Route("GET", "/threads/{thread_uuid}/messages", list_messages, "thread.list_messages"),
     Route("GET", "/tasks/{task_uuid}", get_task, "task.get"),
+    *GRAPH_ROUTES,
 ]
 
 DIALECT = Dialect(

@@ -1,0 +1,192 @@
+"""Reading a graph's episodes, edges and nodes page by page: the ordering, filtering and
+paging both Zep versions share once their names are mapped.
+
+Orders (zep-cloud 4.0.1 docstrings of ``graph.edge.list`` / ``graph.node.list``, the same
+words in 3.30.0's ``get_by_graph_id``): ``order_by`` uuid (default), created_at, valid_at
+(edges) or degree (nodes); direction desc by default; "an edge with no valid_at sorts as if its
+valid_at is 1970-01-01T00:00:00Z" (ours never lack one). Ties break by uuid, so an order is
+total and pages never overlap. Episodes sort by uuid or created_at with the same default.
+
+Filters (v4 ``EdgeListFilters`` / ``NodeListFilters`` / ``EpisodeListFilters``): the ones
+listed in :data:`EDGE_FILTERS`, :data:`NODE_FILTERS` and :data:`EPISODE_FILTERS` are applied;
+any other field is refused with 400 ``unsupported_filter``, as the service does for a field
+an operation does not support — rather than silently ignoring it and returning too much.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterable, Sequence, TypeVar
+
+from ..core.errors import InvalidInput
+from ..core.graph import Episode
+from ..core.temporal import Edge, Entity
+
+T = TypeVar("T")
+
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+#: How many episodes a node lists before it lists none and says so (zep-cloud 3.30.0
+#: ``EntityNode.episodes``: "The list is empty when the node has more than 100 source episodes").
+NODE_EPISODE_LIMIT = 100
+
+EDGE_ORDERS = ("uuid", "created_at", "valid_at")
+NODE_ORDERS = ("uuid", "created_at", "degree")
+EPISODE_ORDERS = ("uuid", "created_at")
+
+
+def direction(raw: str | None, param: str) -> bool:
+    """True for descending: ``asc`` or ``desc``, default desc."""
+    value = raw or "desc"
+    if value not in ("asc", "desc"):
+        raise InvalidInput("invalid_parameter", f"{param} must be asc or desc; got {raw!r}", param=param)
+    return value == "desc"
+
+
+def order_name(raw: str | None, allowed: Sequence[str], param: str) -> str:
+    value = raw or "uuid"
+    if value not in allowed:
+        raise InvalidInput("invalid_parameter", f"{param} must be one of {', '.join(allowed)}; got {raw!r}", param=param)
+    return value
+
+
+def ordered(records: Iterable[T], key: Callable[[T], Any], uuid_of: Callable[[T], str], descending: bool) -> list[T]:
+    return sorted(records, key=lambda r: (key(r), uuid_of(r)), reverse=descending)
+
+
+def edges_in_order(edges: Iterable[Edge], order_by: str, descending: bool) -> list[Edge]:
+    keys: dict[str, Callable[[Edge], Any]] = {
+        "uuid": lambda e: "",
+        "created_at": lambda e: e.created_at,
+        "valid_at": lambda e: e.valid_at or EPOCH,
+    }
+    return ordered(edges, keys[order_by], lambda e: e.uuid, descending)
+
+
+def nodes_in_order(nodes: Iterable[Entity], order_by: str, descending: bool, degrees: dict[str, int]) -> list[Entity]:
+    keys: dict[str, Callable[[Entity], Any]] = {
+        "uuid": lambda n: "",
+        "created_at": lambda n: n.created_at,
+        "degree": lambda n: degrees.get(n.uuid, 0),
+    }
+    return ordered(nodes, keys[order_by], lambda n: n.uuid, descending)
+
+
+def episodes_in_order(episodes: Iterable[Episode], order_by: str, descending: bool) -> list[Episode]:
+    keys: dict[str, Callable[[Episode], Any]] = {"uuid": lambda e: "", "created_at": lambda e: e.created_at}
+    return ordered(episodes, keys[order_by], lambda e: e.uuid, descending)
+
+
+def page(records: list[T], start: int, size: int | None) -> tuple[list[T], int | None]:
+    """``records[start:start+size]`` and where the next page starts (None: last page)."""
+    if size is None:
+        return records[start:], None
+    end = start + size
+    return records[start:end], end if end < len(records) else None
+
+
+def degrees(edges: Iterable[Edge]) -> dict[str, int]:
+    """Node uuid -> how many edges touch it."""
+    count: dict[str, int] = {}
+    for edge in edges:
+        for node in (edge.source, edge.target):
+            count[node.uuid] = count.get(node.uuid, 0) + 1
+    return count
+
+
+def node_episodes(node: Entity) -> tuple[list[str], bool]:
+    """The episodes that mention *node*, newest first, and whether the list was cut (more than
+    :data:`NODE_EPISODE_LIMIT`: then empty, as the docs describe)."""
+    if len(node.episodes) > NODE_EPISODE_LIMIT:
+        return [], True
+    return node.episodes[::-1], False
+
+
+def node_summary(node: Entity, edges: Iterable[Edge]) -> str:
+    """A deterministic stand-in for the LLM's entity summary: the node's current facts as its
+    source, in the order they were made."""
+    return ". ".join(e.fact for e in edges if e.source is node and e.invalid_at is None)
+
+
+# -- filters ------------------------------------------------------------------------------------
+
+EDGE_FILTERS = ("edge_uuids", "episode_uuids", "source_node_uuids", "target_node_uuids", "connected_node_uuids",
+                "edge_types", "exclude_edge_types", "node_labels", "exclude_node_labels")
+NODE_FILTERS = ("node_labels", "exclude_node_labels", "episode_uuids", "edge_uuids", "edge_types", "exclude_edge_types")
+EPISODE_FILTERS = ("mentioned_node_uuids",)
+
+
+def check_filters(filters: Any, supported: Sequence[str], param: str = "filters") -> dict[str, list[str]]:
+    """The filter object as ``{field: [str, ...]}``, refusing what is not supported."""
+    if filters is None:
+        return {}
+    if not isinstance(filters, dict):
+        raise InvalidInput("invalid_request", f"{param} must be an object", param=param)
+    out: dict[str, list[str]] = {}
+    for name, value in filters.items():
+        if value is None:
+            continue
+        if name not in supported:
+            raise InvalidInput(
+                "unsupported_filter",
+                f"{param}.{name} is not supported here; supported: {', '.join(supported)}",
+                param=f"{param}.{name}",
+            )
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise InvalidInput("invalid_request", f"{param}.{name} must be a list of strings", param=f"{param}.{name}")
+        out[name] = value
+    return out
+
+
+def node_labels(node: Entity) -> list[str]:
+    """A node's labels: "Entity" (every Graphiti entity node has it) and the extractor's."""
+    return ["Entity"] + [label for label in node.labels if label != "Entity"]
+
+
+def _labels(node: Entity) -> set[str]:
+    return set(node_labels(node))
+
+
+def edge_matches(edge: Edge, f: dict[str, list[str]]) -> bool:
+    ends = {edge.source.uuid, edge.target.uuid}
+    labels = _labels(edge.source) | _labels(edge.target)
+    tests = {
+        "edge_uuids": lambda v: edge.uuid in v,
+        "episode_uuids": lambda v: not set(edge.episodes).isdisjoint(v),
+        "source_node_uuids": lambda v: edge.source.uuid in v,
+        "target_node_uuids": lambda v: edge.target.uuid in v,
+        "connected_node_uuids": lambda v: not ends.isdisjoint(v),
+        "edge_types": lambda v: edge.name in v,
+        "exclude_edge_types": lambda v: edge.name not in v,
+        "node_labels": lambda v: not labels.isdisjoint(v),
+        "exclude_node_labels": lambda v: labels.isdisjoint(v),
+    }
+    return all(tests[name](values) for name, values in f.items())
+
+
+def node_matches(node: Entity, f: dict[str, list[str]], edges: Sequence[Edge]) -> bool:
+    touching = [e for e in edges if node is e.source or node is e.target] if any(
+        k in f for k in ("edge_uuids", "edge_types", "exclude_edge_types")) else []
+    tests = {
+        "node_labels": lambda v: not _labels(node).isdisjoint(v),
+        "exclude_node_labels": lambda v: _labels(node).isdisjoint(v),
+        "episode_uuids": lambda v: not set(node.episodes).isdisjoint(v),
+        "edge_uuids": lambda v: any(e.uuid in v for e in touching),
+        "edge_types": lambda v: any(e.name in v for e in touching),
+        "exclude_edge_types": lambda v: not any(e.name in v for e in touching),
+    }
+    return all(tests[name](values) for name, values in f.items())
+
+
+def episode_matches(episode: Episode, f: dict[str, list[str]], mentions: dict[str, set[str]]) -> bool:
+    """``mentioned_node_uuids``: episodes that mention any listed node, or are listed themselves
+    (4.0.1: "an episode UUID matches that episode"); at most 256 entries."""
+    wanted = f.get("mentioned_node_uuids")
+    if wanted is None:
+        return True
+    return episode.uuid in wanted or not mentions.get(episode.uuid, set()).isdisjoint(wanted)
+
+
+def check_mentions_limit(f: dict[str, list[str]]) -> None:
+    if len(f.get("mentioned_node_uuids", ())) > 256:
+        raise InvalidInput("invalid_request", "filters.mentioned_node_uuids takes at most 256 entries",
+                           param="filters.mentioned_node_uuids")

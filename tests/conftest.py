@@ -3,9 +3,12 @@ per test, and a small client for the control plane."""
 
 from __future__ import annotations
 
+import json
 import uuid
+from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any, Iterator
+from pathlib import Path
+from typing import Any, Callable, Iterator
 
 import httpx
 import pytest
@@ -95,3 +98,99 @@ def raw(server: BackgroundServer) -> Iterator[httpx.Client]:
     """A bare HTTP client on the server, for what an SDK cannot send (bad auth, bad JSON)."""
     with httpx.Client(base_url=server.base_url, timeout=30) as client:
         yield client
+
+
+# -- the temporal scenarios of the reference, for the SDK suites ---------------------------------
+
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "temporal"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One fixture of fixtures/temporal: episodes in (in processing order), edges expected out."""
+
+    name: str
+    data: dict[str, Any]
+
+    @property
+    def reassert(self) -> str:
+        return str(self.data["settings"]["reassert"])
+
+    @property
+    def clock_start(self) -> str:
+        return str(self.data["clock"]["start"])
+
+    @property
+    def tick_seconds(self) -> float:
+        return float(self.data["clock"]["step_seconds"])
+
+    @property
+    def episodes(self) -> list[dict[str, Any]]:
+        return list(self.data["episodes"])
+
+    @property
+    def graphs(self) -> list[str]:
+        return list(dict.fromkeys(e["graph"] for e in self.data["episodes"]))
+
+    @staticmethod
+    def data_type(episode: dict[str, Any]) -> str:
+        """The fixtures carry no type: content that is a JSON object is a json episode."""
+        try:
+            return "json" if isinstance(json.loads(episode["content"]), dict) else "text"
+        except ValueError:
+            return "text"
+
+    def expected(self, graph: str, episode_uuid: Callable[[str], str]) -> list[tuple[Any, ...]]:
+        """The graph's expected edges as comparable rows (every field, the episodes as uuids),
+        sorted; *episode_uuid* maps a fixture item id to the uuid the server gave it."""
+        return sorted(
+            (row["source"], row["relation"], row["target"], row["fact"], _instant(row["valid_at"]),
+             _instant(row["invalid_at"]), _instant(row["expired_at"]), _instant(row["created_at"]),
+             tuple(episode_uuid(i) for i in row["episodes"]))
+            for row in self.data["expected"]["edges"]
+            if row["graph"] == graph
+        )
+
+
+def _instant(text: str | None) -> Any:
+    """An RFC 3339 instant as a comparable value (None stays None)."""
+    from datetime import datetime
+
+    return None if text is None else datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def edge_row(source: str | None, relation: str | None, target: str | None, fact: str | None, valid_at: str | None,
+             invalid_at: str | None, expired_at: str | None, created_at: str | None, episodes: Any) -> tuple[Any, ...]:
+    """An edge read through an SDK, in :meth:`Scenario.expected`'s row shape."""
+    return (source, relation, target, fact, _instant(valid_at), _instant(invalid_at), _instant(expired_at),
+            _instant(created_at), tuple(episodes or ()))
+
+
+SCENARIOS = [Scenario(p.stem, json.loads(p.read_text())) for p in sorted(SCENARIO_DIR.glob("*.json"))]
+
+
+@pytest.fixture(scope="session")
+def scenario_servers() -> Iterator[Callable[[str], BackgroundServer]]:
+    """One instant-mode server per re-assertion policy (a server-wide setting), made on demand."""
+    servers: dict[str, BackgroundServer] = {}
+
+    def get(reassert: str) -> BackgroundServer:
+        if reassert not in servers:
+            servers[reassert] = BackgroundServer(WorldConfig(processing=ProcessingMode.INSTANT, reassert=reassert)).start()  # type: ignore[arg-type]
+        return servers[reassert]
+
+    yield get
+    for srv in servers.values():
+        srv.stop()
+
+
+@pytest.fixture
+def scenario_clock() -> Callable[[BackgroundServer, Scenario], None]:
+    """Set a server's clock as a scenario wants it, over the control plane: frozen at its start,
+    moving one step per processed item."""
+
+    def set_clock(srv: BackgroundServer, scenario: Scenario) -> None:
+        body = {"frozen_at": scenario.clock_start, "tick_seconds": scenario.tick_seconds}
+        httpx.put(f"{srv.base_url}/_emulator/clock", json=body, timeout=30).raise_for_status()
+
+    return set_clock

@@ -18,6 +18,10 @@ class Clock(Protocol):
 
     def now(self) -> datetime: ...
 
+    def reset(self) -> None:
+        """Back to the wall clock: not frozen, no offset, no tick."""
+        self._offset, self._frozen, self._tick = timedelta(0), None, timedelta(0)
+
     def item_done(self) -> None: ...
 
 
@@ -46,6 +50,10 @@ class EmulatorClock:
         if seconds < 0:
             raise ValueError("the clock only moves forward")
         self._tick = timedelta(seconds=seconds)
+
+    def reset(self) -> None:
+        """Back to the wall clock: not frozen, no offset, no tick."""
+        self._offset, self._frozen, self._tick = timedelta(0), None, timedelta(0)
 
     def item_done(self) -> None:
         if self._tick:

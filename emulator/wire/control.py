@@ -1,9 +1,12 @@
 """The control plane under ``/_emulator``: what a test uses to make things happen.
 
-This issue's part: ``health``; ``reset``; ``processing/step`` (``{"items": N}``) and
+So far: ``health``; ``reset``; ``processing/step`` (``{"items": N}``) and
 ``processing/run-until-idle``; ``processing`` (PUT ``{"mode": ...}``) to switch the processing
-mode; and ``batches/{batch_id}/cancel`` — the only way to reach the ``canceled`` statuses,
-since the real service exposes no cancel call (decisions.md "Status flow").
+mode; ``batches/{batch_id}/cancel`` — the only way to reach the ``canceled`` statuses,
+since the real service exposes no cancel call (decisions.md "Status flow"); and ``clock``
+(GET reads it; PUT ``{"frozen_at": RFC 3339 | null, "tick_seconds": N}`` freezes it at an
+instant or lets it run, and sets how far it moves per processed item; POST ``clock/advance``
+``{"seconds": N}``). The clock is the server's, shared by every tenant.
 
 A control call that carries a Zep ``Authorization`` header acts on that tenant only; without
 one it acts on every tenant (and, for the mode, on tenants created later).
@@ -20,6 +23,7 @@ from .. import __version__
 from ..core.errors import NotFound, Unauthorized
 from ..core.processor import ProcessingMode
 from ..core.tenants import Service, Tenant
+from ..core.timestamps import format_rfc3339, parse_rfc3339
 from ..core.world import World
 from .http import API_KEY, WORLD, Dialect, ErrorInfo, Route, json_response, read_model
 from .zep_common import check_uuid
@@ -30,6 +34,17 @@ PREFIX = "/_emulator"
 class StepRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     items: int = Field(default=1, ge=1)
+
+
+class ClockRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    frozen_at: Optional[str] = None
+    tick_seconds: float = Field(default=0.0, ge=0, allow_inf_nan=False)
+
+
+class AdvanceRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    seconds: float = Field(ge=0, allow_inf_nan=False)
 
 
 class ModeRequest(BaseModel):
@@ -107,8 +122,8 @@ async def set_mode(request: web.Request) -> web.Response:
 
 async def reset(request: web.Request) -> web.Response:
     """Forget one tenant (the one the Authorization header names) or, without a header,
-    every tenant (their data, queued work and idempotency keys) and any server-wide mode
-    change, back to the mode the server started with."""
+    every tenant (their data, queued work and idempotency keys), any server-wide mode change
+    (back to the mode the server started with) and any clock setting (back to wall time)."""
     world = _world(request)
     key = request.get(API_KEY)
     if key is not None:
@@ -119,6 +134,7 @@ async def reset(request: web.Request) -> web.Response:
     count = len(world.tenants.all())
     world.tenants.drop_all()
     world.processor.default_mode = world.config.processing
+    world.clock.reset()
     return json_response({"reset": "all", "tenants": count})
 
 
@@ -127,6 +143,35 @@ async def cancel_batch(request: web.Request) -> web.Response:
     batch = tenant.batch(check_uuid(request.match_info["batch_id"], "batch_id"))
     tenant.cancel_batch(batch)
     return json_response({"batch_id": batch.uuid, "status": batch.status.value})
+
+
+def _clock_json(world: World) -> dict[str, Any]:
+    clock = world.clock
+    return {"now": format_rfc3339(clock.now()), "frozen": clock.frozen, "tick_seconds": clock.tick}
+
+
+async def get_clock(request: web.Request) -> web.Response:
+    return json_response(_clock_json(_world(request)))
+
+
+async def set_clock(request: web.Request) -> web.Response:
+    """Freeze at ``frozen_at`` (or, with null, let the clock run on from where it stands) and set
+    the per-item tick; both fields are applied, so the answer is the whole new state."""
+    body: ClockRequest = await read_model(request, ClockRequest)
+    clock = _world(request).clock
+    at = None if body.frozen_at is None else parse_rfc3339(body.frozen_at, "frozen_at")
+    if at is not None:
+        clock.freeze(at)
+    else:
+        clock.unfreeze()
+    clock.tick = body.tick_seconds
+    return json_response(_clock_json(_world(request)))
+
+
+async def advance_clock(request: web.Request) -> web.Response:
+    body: AdvanceRequest = await read_model(request, AdvanceRequest)
+    _world(request).clock.advance(body.seconds)
+    return json_response(_clock_json(_world(request)))
 
 
 def error_body(info: ErrorInfo) -> dict[str, Any]:
@@ -140,6 +185,9 @@ ROUTES = [
     Route("PUT", "/processing", set_mode, "processing.set_mode", ModeRequest),
     Route("POST", "/reset", reset, "reset"),
     Route("POST", "/batches/{batch_id}/cancel", cancel_batch, "batch.cancel"),
+    Route("GET", "/clock", get_clock, "clock.get"),
+    Route("PUT", "/clock", set_clock, "clock.set", ClockRequest),
+    Route("POST", "/clock/advance", advance_clock, "clock.advance", AdvanceRequest),
 ]
 
 DIALECT = Dialect(

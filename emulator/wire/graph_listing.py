@@ -4,8 +4,8 @@ paging both Zep versions share once their names are mapped.
 Orders (zep-cloud 4.0.1 docstrings of ``graph.edge.list`` / ``graph.node.list``, the same
 words in 3.30.0's ``get_by_graph_id``): ``order_by`` uuid (default), created_at, valid_at
 (edges) or degree (nodes); direction desc by default; "an edge with no valid_at sorts as if its
-valid_at is 1970-01-01T00:00:00Z" (ours never lack one). Ties break by uuid, so an order is
-total and pages never overlap. Episodes sort by uuid or created_at with the same default.
+valid_at is 1970-01-01T00:00:00Z" (ours never lack one). Ties keep creation order, so an
+order is total and pages never overlap. Episodes sort by uuid or created_at with the same default.
 
 Filters (v4 ``EdgeListFilters`` / ``NodeListFilters`` / ``EpisodeListFilters``): the ones
 listed in :data:`EDGE_FILTERS`, :data:`NODE_FILTERS` and :data:`EPISODE_FILTERS` are applied;
@@ -49,31 +49,36 @@ def order_name(raw: str | None, allowed: Sequence[str], param: str) -> str:
     return value
 
 
-def ordered(records: Iterable[T], key: Callable[[T], Any], uuid_of: Callable[[T], str], descending: bool) -> list[T]:
-    return sorted(records, key=lambda r: (key(r), uuid_of(r)), reverse=descending)
+def ordered(records: Iterable[T], key: Callable[[T], Any], descending: bool) -> list[T]:
+    """*records* (given in creation order) sorted by *key*; equal keys keep creation order
+    (reversed when descending), so records made by one item, which share their created_at,
+    list in the order they were made."""
+    indexed = list(enumerate(records))
+    indexed.sort(key=lambda pair: (key(pair[1]), pair[0]), reverse=descending)
+    return [record for _, record in indexed]
 
 
 def edges_in_order(edges: Iterable[Edge], order_by: str, descending: bool) -> list[Edge]:
     keys: dict[str, Callable[[Edge], Any]] = {
-        "uuid": lambda e: "",
+        "uuid": lambda e: e.uuid,
         "created_at": lambda e: e.created_at,
         "valid_at": lambda e: e.valid_at or EPOCH,
     }
-    return ordered(edges, keys[order_by], lambda e: e.uuid, descending)
+    return ordered(edges, keys[order_by], descending)
 
 
 def nodes_in_order(nodes: Iterable[Entity], order_by: str, descending: bool, degrees: dict[str, int]) -> list[Entity]:
     keys: dict[str, Callable[[Entity], Any]] = {
-        "uuid": lambda n: "",
+        "uuid": lambda n: n.uuid,
         "created_at": lambda n: n.created_at,
         "degree": lambda n: degrees.get(n.uuid, 0),
     }
-    return ordered(nodes, keys[order_by], lambda n: n.uuid, descending)
+    return ordered(nodes, keys[order_by], descending)
 
 
 def episodes_in_order(episodes: Iterable[Episode], order_by: str, descending: bool) -> list[Episode]:
-    keys: dict[str, Callable[[Episode], Any]] = {"uuid": lambda e: "", "created_at": lambda e: e.created_at}
-    return ordered(episodes, keys[order_by], lambda e: e.uuid, descending)
+    keys: dict[str, Callable[[Episode], Any]] = {"uuid": lambda e: e.uuid, "created_at": lambda e: e.created_at}
+    return ordered(episodes, keys[order_by], descending)
 
 
 def page(records: list[T], start: int, size: int | None) -> tuple[list[T], int | None]:

@@ -1,0 +1,126 @@
+"""Live adds and graph reads through zep-cloud 4.0.1: graph.episode.add / list / get,
+thread.add_messages, graph.edge.list / get, graph.node.list / get, and the tasks they return."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from zep_cloud.client import Zep
+from zep_cloud.errors import BadRequestError, NotFoundError
+from zep_cloud.types import AddMessage, BatchItemInput
+
+from ..conftest import Control
+
+
+def _graph(zep: Zep) -> str:
+    uuid = zep.graph.create(name="g").uuid_
+    assert uuid is not None
+    return uuid
+
+
+def test_a_live_episode_is_unprocessed_until_processing_reaches_it(zep: Zep, control: Control) -> None:
+    control.set_mode("manual")
+    graph = _graph(zep)
+    added = zep.graph.episode.add(graph, data="Alice lives in Paris.", reference_time="2024-01-01T00:00:00Z")
+    assert added.episode is not None and added.task is not None
+    assert (added.episode.processed, added.episode.source, added.task.type, added.task.status) == (
+        False, "text", "graph.add", "pending")
+    assert zep.graph.episode.get(graph, added.episode.uuid_).processed is False  # type: ignore[arg-type]
+    assert list(zep.graph.edge.list(graph)) == []  # no facts before processing
+    assert control.step(1)["processed"] == 1
+    assert zep.graph.episode.get(graph, added.episode.uuid_).processed is True  # type: ignore[arg-type]
+    assert zep.task.get(added.task.uuid_).status == "succeeded"  # type: ignore[arg-type]
+    assert [e.fact for e in zep.graph.edge.list(graph)] == ["Alice lives in Paris"]
+
+
+def test_a_running_batch_shows_its_episodes_processed_or_not_truthfully(zep: Zep, control: Control) -> None:
+    control.set_mode("manual")
+    graph = _graph(zep)
+    batch = zep.batch.create().uuid_
+    assert batch is not None
+    zep.batch.add_items(batch, items=[BatchItemInput(type="graph_episode", graph_uuid=graph, data=f"episode {i}")
+                                      for i in range(5)])
+    zep.batch.process(batch)
+    control.step(3)
+    listed = list(zep.graph.episode.list(graph, order_by="created_at", order="asc"))
+    assert [(e.content, e.processed) for e in listed] == [(f"episode {i}", i < 3) for i in range(5)]
+    assert zep.batch.get(batch).status == "processing"
+
+
+def test_thread_messages_land_in_the_users_graph_and_ignored_roles_say_nothing(zep: Zep) -> None:
+    user = zep.user.create(user_id="alice", first_name="Alice")
+    thread = zep.thread.create(user_uuid=user.uuid_)  # type: ignore[arg-type]
+    added = zep.thread.add_messages(
+        thread.uuid_,  # type: ignore[arg-type]
+        messages=[AddMessage(content="I work at Acme.", role="user"), AddMessage(content="I moved to Rome.", role="tool")],
+        ignore_roles=["tool"],
+    )
+    assert [(m.content, m.processed) for m in added.messages or []] == [("I work at Acme.", True), ("I moved to Rome.", True)]
+    assert added.task is not None and added.task.type == "thread.add_messages"
+    assert [e.fact for e in zep.graph.edge.list(user.uuid_)] == ["Alice works at Acme"]  # type: ignore[arg-type]
+    assert [e.content for e in zep.graph.episode.list(user.uuid_)] == ["user: I work at Acme."]  # type: ignore[arg-type]
+
+
+def test_edges_page_and_sort_by_valid_at(zep: Zep) -> None:
+    graph = _graph(zep)
+    for year, city in ((2021, "Paris"), (2023, "Berlin"), (2022, "Rome")):
+        zep.graph.episode.add(graph, data=f"Bob lives in {city}.", reference_time=f"{year}-01-01T00:00:00Z")
+    first = zep.graph.edge.list(graph, page_size=2, order_by="valid_at", order="asc")
+    assert [e.target_node_name for e in first.items or []] == ["Paris", "Rome"]
+    every = list(zep.graph.edge.list(graph, page_size=2, order_by="valid_at", order="asc"))  # the pager follows cursors
+    assert [(e.target_node_name, e.invalid_at) for e in every] == [
+        ("Paris", "2022-01-01T00:00:00Z"), ("Rome", "2023-01-01T00:00:00Z"), ("Berlin", None)]
+    assert first.response.total_size == 3 and first.has_next
+    descending = list(zep.graph.edge.list(graph, order_by="uuid"))
+    assert [e.uuid_ for e in descending] == sorted((e.uuid_ for e in every), reverse=True)  # type: ignore[type-var]
+
+
+def test_filters_and_nodes(zep: Zep) -> None:
+    graph = _graph(zep)
+    zep.graph.episode.add(graph, data="Carol works at Acme. Carol likes jazz.")
+    carol = next(n for n in zep.graph.node.list(graph) if n.name == "Carol")
+    assert carol.episode_uuids_truncated is False and len(carol.episode_uuids) == 1
+    assert carol.degree == 2 and carol.labels == ["Entity"]
+    assert zep.graph.node.get(graph, carol.uuid_).name == "Carol"  # type: ignore[arg-type]
+    works = list(zep.graph.edge.list(graph, filters={"edge_types": ["WORKS_AT"]}))
+    assert [e.fact for e in works] == ["Carol works at Acme"]
+    episode = carol.episode_uuids[0]
+    assert [e.uuid_ for e in zep.graph.episode.list(graph, filters={"mentioned_node_uuids": [carol.uuid_]})] == [episode]
+
+
+@pytest.mark.parametrize(
+    "call, code",
+    [
+        (lambda z, g: list(z.graph.edge.list(g, filters={"date_filters": {}})), "unsupported_filter"),
+        (lambda z, g: z.graph.edge.list(g, page_size=101), "invalid_parameter"),
+        (lambda z, g: z.graph.edge.list(g, order_by="degree"), "invalid_parameter"),
+        (lambda z, g: z.graph.episode.add(g, data="x", reference_time="2024-01-01T00:00:00"), "invalid_timestamp"),
+        (lambda z, g: z.graph.episode.add(g, data="{oops", type="json"), "invalid_json"),
+        (lambda z, g: z.graph.episode.add(g, data="x" * 10_001), "content_too_large"),
+    ],
+    ids=["unknown-filter", "page-size-101", "order-by-degree", "naive-time", "bad-json", "too-long"],
+)
+def test_bad_graph_calls_are_400_and_store_nothing(zep: Zep, call: Any, code: str) -> None:
+    graph = _graph(zep)
+    with pytest.raises(BadRequestError) as refused:
+        call(zep, graph)
+    assert refused.value.body.error.code == code  # type: ignore[union-attr]
+    assert list(zep.graph.episode.list(graph)) == []
+
+
+def test_thirty_one_messages_are_refused(zep: Zep) -> None:
+    user = zep.user.create(user_id="dave")
+    thread = zep.thread.create(user_uuid=user.uuid_)  # type: ignore[arg-type]
+    with pytest.raises(BadRequestError):
+        zep.thread.add_messages(thread.uuid_, messages=[AddMessage(content="hi", role="user")] * 31)  # type: ignore[arg-type]
+    assert list(zep.thread.list_messages(thread.uuid_)) == []  # type: ignore[arg-type]
+
+
+def test_unknown_records_are_404(zep: Zep) -> None:
+    graph = _graph(zep)
+    missing = "00000000-0000-4000-8000-000000000000"
+    for call in (lambda: zep.graph.edge.get(graph, missing), lambda: zep.graph.node.get(graph, missing),
+                 lambda: zep.graph.episode.get(graph, missing), lambda: zep.graph.episode.add(missing, data="x")):
+        with pytest.raises(NotFoundError):
+            call()

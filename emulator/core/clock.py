@@ -22,7 +22,7 @@ class Clock(Protocol):
         """Back to the wall clock: not frozen, no offset, no tick."""
         self._offset, self._frozen, self._tick = timedelta(0), None, timedelta(0)
 
-    def item_done(self) -> None: ...
+    def item_done(self) -> bool: ...
 
 
 class EmulatorClock:
@@ -55,12 +55,15 @@ class EmulatorClock:
         """Back to the wall clock: not frozen, no offset, no tick."""
         self._offset, self._frozen, self._tick = timedelta(0), None, timedelta(0)
 
-    def item_done(self) -> None:
-        if self._tick:
-            if self._frozen is not None:
-                self._frozen += self._tick
-            else:
-                self._offset += self._tick
+    def item_done(self) -> bool:
+        """Move on by the tick; True if the clock moved (the next item starts later)."""
+        if not self._tick:
+            return False
+        if self._frozen is not None:
+            self._frozen += self._tick
+        else:
+            self._offset += self._tick
+        return True
 
     def now(self) -> datetime:
         if self._frozen is not None:

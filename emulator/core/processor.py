@@ -151,10 +151,11 @@ class Processor:
         return [only] if only is not None else list(self.queues)
 
     def _drain(self, wq: WorkQueue, limit: int | None) -> int:
-        """Process queued items one after another, each at the clock's reading when it starts
-        (a clock set to tick per item moves on after each)."""
+        """Process queued items one after another. They share one clock reading unless the
+        clock ticks per item, in which case each starts at the reading after the last one's tick."""
         done = 0
         clock = self.clock
+        now = clock.now()
         ready, workers = wq.ready, wq.workers
         while ready and (limit is None or done < limit):
             if ready[0] in workers:  # a realtime worker owns this graph until its item ends
@@ -164,10 +165,10 @@ class Processor:
                 continue
             item = wq.pop_front()
             if item.status is ItemStatus.QUEUED:  # not canceled while it waited
-                now = clock.now()
                 item.batch.move_item(item, ItemStatus.PROCESSING, now)
                 self._complete(wq, item, now)
-                clock.item_done()
+                if clock.item_done():
+                    now = clock.now()
                 done += 1
         return done
 

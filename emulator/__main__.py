@@ -11,6 +11,7 @@ import sys
 from typing import Callable, Sequence
 
 from .app import build_app
+from .core.knowledge import PluginError
 from .core.world import World
 from .server import serve_until_signal
 from .settings import Settings, parse_args
@@ -47,7 +48,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = parse_args(argv)
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        app = build_app(World(settings.world_config()))
+        world = World(settings.world_config())
+    except PluginError as exc:
+        print(f"memory-batch-emulator: {exc}", file=sys.stderr)
+        return 2
+    try:
+        app = build_app(world)
         tune_gc()
         asyncio.run(serve_until_signal(app, settings.host, settings.port, announce(settings)))
     except OSError as exc:

@@ -23,6 +23,7 @@ class Settings(BaseModel):
     api_keys: list[str] = Field(default_factory=list)
     seed: Optional[int] = None
     reassert: Reassert = "revive"
+    plugins: list[str] = Field(default_factory=list)
     log_level: str = "INFO"
 
     def world_config(self) -> WorldConfig:
@@ -32,6 +33,7 @@ class Settings(BaseModel):
             api_keys=self.api_keys or None,
             seed=self.seed,
             reassert=self.reassert,
+            plugins=list(self.plugins),
         )
 
 
@@ -106,12 +108,22 @@ def parse_args(argv: Sequence[str] | None = None) -> Settings:
         help="a fact re-asserted after it was retired: revive (a new interval; default) or "
         "graphiti_fastpath (merge into the retired edge, as Graphiti's shortcut does)",
     )
+    parser.add_argument(
+        "--plugin",
+        action="append",
+        dest="plugins",
+        default=None,
+        metavar="MODULE",
+        help="import MODULE and call its register(registry) to add fact extractors and contradiction "
+        "rules (repeatable; EMULATOR_PLUGIN takes a comma-separated list)",
+    )
     parser.add_argument("--log-level", default=_env("LOG_LEVEL", "INFO"), help="DEBUG, INFO, WARNING ... (default INFO)")
     args = parser.parse_args(argv)
     level = args.log_level.upper()
     if not isinstance(logging.getLevelName(level), int):
         parser.error(f"argument --log-level: {args.log_level!r} is not a logging level")
     keys = args.api_keys if args.api_keys is not None else [k for k in (_env("API_KEY", "") or "").split(",") if k]
+    plugins = args.plugins if args.plugins is not None else [p for p in (_env("PLUGIN", "") or "").split(",") if p]
     return Settings(
         host=args.host,
         port=args.port,
@@ -120,5 +132,6 @@ def parse_args(argv: Sequence[str] | None = None) -> Settings:
         api_keys=keys,
         seed=args.seed,
         reassert=args.reassert,
+        plugins=plugins,
         log_level=level,
     )

@@ -23,6 +23,7 @@ so with a seed they are the same however reads and other calls interleave.
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 
 from .extract import EpisodeView, ExtractionContext, ExtractorRegistry
@@ -38,6 +39,23 @@ class KnowledgeSettings:
 
     registry: ExtractorRegistry = field(default_factory=ExtractorRegistry)
     reassert: Reassert = "revive"
+
+
+class PluginError(RuntimeError):
+    """A ``--plugin`` module that cannot be loaded or has no ``register(registry)``."""
+
+
+def load_plugin(name: str, registry: ExtractorRegistry) -> None:
+    """Import module *name* and call its ``register(registry)``: how the standalone server
+    (``--plugin MODULE``) gets a user's extractors and contradiction rules."""
+    try:
+        module = importlib.import_module(name)
+    except ImportError as exc:
+        raise PluginError(f"plugin {name!r} cannot be imported: {exc}") from None
+    register = getattr(module, "register", None)
+    if not callable(register):
+        raise PluginError(f"plugin {name!r} has no register(registry) function")
+    register(registry)
 
 
 def owner_name(user: User) -> str:

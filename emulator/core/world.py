@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .clock import EmulatorClock
 from .ids import IdFactory
-from .knowledge import KnowledgeSettings
+from .knowledge import KnowledgeSettings, load_plugin
 from .processor import ProcessingMode, Processor
 from .temporal import Reassert
 from .tenants import TenantRegistry
@@ -19,6 +19,8 @@ class WorldConfig:
     api_keys: list[str] | None = None
     seed: int | None = None
     reassert: Reassert = "revive"
+    #: Modules whose ``register(registry)`` adds extractors and contradiction rules.
+    plugins: list[str] = field(default_factory=list)
 
 
 class World:
@@ -30,4 +32,6 @@ class World:
         #: The extractor registry and engine settings every graph's facts are derived with;
         #: register plug-ins on ``world.knowledge.registry``.
         self.knowledge = KnowledgeSettings(reassert=self.config.reassert)
+        for name in self.config.plugins:
+            load_plugin(name, self.knowledge.registry)
         self.tenants = TenantRegistry(self.clock, self.ids, self.processor, self.config.api_keys, self.knowledge)

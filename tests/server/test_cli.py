@@ -111,7 +111,11 @@ def test_env_vars_fill_flags_and_flags_win(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("EMULATOR_ITEM_SECONDS", "0.5")
     monkeypatch.setenv("EMULATOR_API_KEY", "a,b")
     monkeypatch.setenv("EMULATOR_SEED", "3")
+    monkeypatch.setenv("EMULATOR_REASSERT", "graphiti_fastpath")
+    monkeypatch.setenv("EMULATOR_PLUGIN", "p1,p2")
     settings = parse_args([])
+    assert (settings.reassert, settings.plugins) == ("graphiti_fastpath", ["p1", "p2"])
+    assert parse_args(["--plugin", "p3"]).plugins == ["p3"]
     assert (settings.processing.value, settings.port, settings.item_seconds, settings.api_keys, settings.seed) == (
         "instant",
         0,
@@ -132,6 +136,9 @@ def test_env_vars_fill_flags_and_flags_win(monkeypatch: pytest.MonkeyPatch) -> N
         ({"EMULATOR_PROCESSING": "fast"}, [], "argument --processing: 'fast' is not one of realtime, instant, manual"),
         ({}, ["--item-seconds", "-1"], "argument --item-seconds: '-1' is not a non-negative number of seconds"),
         ({}, ["--log-level", "LOUD"], "argument --log-level: 'LOUD' is not a logging level"),
+        ({"EMULATOR_REASSERT": "merge"}, [], "argument --reassert: 'merge' is not one of revive, graphiti_fastpath"),
+        ({}, ["--plugin", "no_such_plugin_module"], "plugin 'no_such_plugin_module' cannot be imported"),
+        ({"EMULATOR_PLUGIN": "json"}, [], "plugin 'json' has no register(registry) function"),
     ],
 )
 def test_bad_settings_are_usage_errors(env: dict[str, str], args: list[str], message: str) -> None:

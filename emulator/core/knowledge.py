@@ -24,12 +24,15 @@ so with a seed they are the same however reads and other calls interleave.
 from __future__ import annotations
 
 import importlib
+import logging
 from dataclasses import dataclass, field
 
 from .extract import EpisodeView, ExtractionContext, ExtractorRegistry
 from .graph import Episode, Graph, User
 from .ids import IdFactory
 from .temporal import AppliedEpisode, Edge, Entity, FactGraph, Reassert
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -121,19 +124,23 @@ class GraphKnowledge:
         return self
 
     def _apply(self, episode: Episode) -> None:
+        """Extract and apply one episode. If a (user) extractor raises or hands back a fact the
+        engine refuses, the episode yields no facts (a contradiction rule that raises part-way
+        keeps those applied before it); the error is logged and kept in :attr:`warnings`, and
+        the graph stays readable: one bad plug-in call must not make every later read fail."""
         registry = self.settings.registry
         view = episode_view(episode)
         ctx = ExtractionContext(entities=self.facts.entity_names)
-        facts = registry.extract(view, ctx)
-        rules = registry.contradiction_rules_for(view)
         assert episode.reference_time is not None and episode.processed_at is not None  # processed
-        self.by_episode[episode.uuid] = self.facts.apply(
-            facts,
-            episode.uuid,
-            episode.reference_time,
-            episode.processed_at,
-            contradicts=[rule.contradicts for rule in rules],
-        )
+        try:
+            facts = registry.extract(view, ctx)
+            rules = [rule.contradicts for rule in registry.contradiction_rules_for(view)]
+            self.by_episode[episode.uuid] = self.facts.apply(
+                facts, episode.uuid, episode.reference_time, episode.processed_at, contradicts=rules
+            )
+        except Exception as exc:
+            log.exception("extracting facts from episode %s failed", episode.uuid)
+            ctx.warnings.append(f"no facts: extraction failed with {exc!r}")
         if ctx.warnings:
             self.warnings[episode.uuid] = list(ctx.warnings)
 

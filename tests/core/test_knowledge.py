@@ -149,3 +149,18 @@ def test_a_registered_extractor_and_contradiction_rule_reach_the_engine(setup: S
     stage, churned = setup.tenant.knowledge(setup.graph).edges()
     assert (stage.name, stage.target.name, churned.name) == ("HAS_STAGE", "trial", "CHURNED")
     assert stage.invalid_at == datetime(2024, 3, 1, tzinfo=timezone.utc)
+
+
+def test_a_failing_extractor_costs_its_episode_only(setup: Setup) -> None:
+    def broken(view: EpisodeView, ctx: ExtractionContext) -> list[ExtractedFact]:
+        raise RuntimeError("plug-in bug")
+
+    setup.world.knowledge.registry.register("text", broken, match=lambda view: "broken" in view.content)
+    batch = setup.tenant.create_batch()
+    setup.tenant.add_items(batch, [episode(data="broken: Eve lives in Oslo."), episode(data="Eve lives in Rome.")])
+    setup.tenant.process(batch)
+    setup.world.processor.run_until_idle()
+    knowledge = setup.tenant.knowledge(setup.graph)
+    assert [e.fact for e in knowledge.edges()] == ["Eve lives in Rome"]
+    first = setup.graph.live_episodes()[0].uuid
+    assert knowledge.warnings[first] == ["no facts: extraction failed with RuntimeError('plug-in bug')"]

@@ -21,7 +21,7 @@ from .ingest import check_live, complete, drop, prepare
 from .knowledge import GraphKnowledge, KnowledgeSettings, knowledge_of
 from .processor import ProcessingMode, Processor
 from .tasks import Task
-from .temporal import Edge
+from .temporal import Edge, Entity
 
 
 class Service(str, Enum):
@@ -254,13 +254,25 @@ class Tenant:
         """The graph's entities and edges, up to date with its processed episodes."""
         return knowledge_of(graph, self.knowledge_settings, self.ids)
 
-    def find_edge(self, edge_uuid: str) -> tuple[Graph, Edge]:
+    def find_edge(self, edge_uuid: str) -> tuple[GraphKnowledge, Edge]:
         """An edge by uuid in any of the tenant's graphs (v2 reads edges by uuid alone)."""
-        for graph in list(self.store.graphs_by_uuid.values()):
-            edge = self.knowledge(graph).facts.edge(edge_uuid)
+        for knowledge in self._all_knowledge():
+            edge = knowledge.facts.edge(edge_uuid)
             if edge is not None:
-                return graph, edge
+                return knowledge, edge
         raise NotFound("edge_not_found", f"edge {edge_uuid!r} not found")
+
+    def find_node(self, node_uuid: str) -> tuple[GraphKnowledge, Entity]:
+        """A node by uuid in any of the tenant's graphs (v2 reads nodes by uuid alone)."""
+        for knowledge in self._all_knowledge():
+            node = knowledge.facts.entity(node_uuid)
+            if node is not None:
+                return knowledge, node
+        raise NotFound("node_not_found", f"node {node_uuid!r} not found")
+
+    def _all_knowledge(self) -> Iterator[GraphKnowledge]:
+        for graph in list(self.store.graphs_by_uuid.values()):
+            yield self.knowledge(graph)
 
     # -- processing mode ---------------------------------------------------------------------
 

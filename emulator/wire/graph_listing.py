@@ -21,6 +21,7 @@ from typing import Any, Callable, Iterable, Sequence, TypeVar
 from ..core.errors import InvalidInput
 from ..core.graph import Episode
 from ..core.temporal import Edge, Entity
+from ..core.timestamps import format_rfc3339 as ts
 
 T = TypeVar("T")
 
@@ -140,6 +141,29 @@ def check_filters(filters: Any, supported: Sequence[str], param: str = "filters"
             raise InvalidInput("invalid_request", f"{param}.{name} must be a list of strings", param=f"{param}.{name}")
         out[name] = value
     return out
+
+
+def edge_fields(edge: Edge) -> dict[str, Any]:
+    """The fields of an edge that v2 ``EntityEdge`` and v4 ``Edge`` spell alike: the fact, its
+    two nodes (names and labels resolved at read time) and both timelines. Each version adds
+    its own name for the episodes (v2 ``episodes``, v4 ``episode_uuids``)."""
+    return {
+        "uuid": edge.uuid,
+        "name": edge.name,
+        "fact": edge.fact,
+        "source_node_uuid": edge.source.uuid,
+        "target_node_uuid": edge.target.uuid,
+        "source_node_name": edge.source.name,
+        "target_node_name": edge.target.name,
+        "source_node_labels": node_labels(edge.source),
+        "target_node_labels": node_labels(edge.target),
+        "valid_at": ts(edge.valid_at),
+        "invalid_at": ts(edge.invalid_at),
+        "expired_at": ts(edge.expired_at),
+        "created_at": ts(edge.created_at),
+        "attributes": edge.attributes,
+        "scope": "entity",
+    }
 
 
 def node_labels(node: Entity) -> list[str]:

@@ -31,7 +31,7 @@ from aiohttp import web
 from pydantic import Field, StrictBool, StrictStr
 
 from ..core.batches import KeySpace, Ref, TargetKind
-from ..core.errors import InvalidInput, NotFound
+from ..core.errors import InvalidInput
 from ..core.graph import Episode, Graph, GraphStore
 from ..core.knowledge import GraphKnowledge
 from ..core.limits import MAX_ITEMS_PER_ADD, MAX_MESSAGES_PER_ADD
@@ -45,6 +45,7 @@ from .graph_listing import (
     NODE_ORDERS,
     degrees,
     direction,
+    edge_fields,
     edges_in_order,
     episodes_in_order,
     node_episodes,
@@ -62,27 +63,25 @@ MAX_GRAPH_PAGE = 100
 NEXT_CURSOR = "Zep-Next-Cursor"
 
 
-class AddEpisodeRequest(Body):
-    """``graph.add``; ``type`` is text, json or message (3.30.0 ``GraphDataType`` also lists
-    fact_triple, which has its own call, ``add_fact_triple``, so it is refused here)."""
+class EpisodeData(Body):
+    """3.30.0 ``EpisodeData``: one episode of ``graph.add_batch``."""
 
     data: StrictStr
     type: StrictStr
+    created_at: Optional[StrictStr] = None
+    metadata: Optional[Any] = None
+    source_description: Optional[StrictStr] = None
+
+
+class AddEpisodeRequest(EpisodeData):
+    """``graph.add``: an episode and its target; ``type`` is text, json or message (3.30.0
+    ``GraphDataType`` also lists fact_triple, which has its own call, ``add_fact_triple``, so
+    it is refused here)."""
+
     graph_id: Optional[StrictStr] = None
     user_id: Optional[StrictStr] = None
-    created_at: Optional[StrictStr] = None
-    metadata: Optional[Any] = None
-    source_description: Optional[StrictStr] = None
     document_id: Optional[StrictStr] = None
     strict_ontology: Optional[StrictBool] = None
-
-
-class EpisodeData(Body):
-    data: StrictStr
-    type: StrictStr
-    created_at: Optional[StrictStr] = None
-    metadata: Optional[Any] = None
-    source_description: Optional[StrictStr] = None
 
 
 class AddBatchRequest(Body):
@@ -144,24 +143,8 @@ def episode_json(e: Episode, task_id: str | None = None) -> dict[str, Any]:
 
 
 def edge_json(edge: Edge) -> dict[str, Any]:
-    return {
-        "uuid": edge.uuid,
-        "name": edge.name,
-        "fact": edge.fact,
-        "source_node_uuid": edge.source.uuid,
-        "target_node_uuid": edge.target.uuid,
-        "source_node_name": edge.source.name,
-        "target_node_name": edge.target.name,
-        "source_node_labels": node_labels(edge.source),
-        "target_node_labels": node_labels(edge.target),
-        "created_at": ts(edge.created_at),
-        "valid_at": ts(edge.valid_at),
-        "invalid_at": ts(edge.invalid_at),
-        "expired_at": ts(edge.expired_at),
-        "episodes": list(edge.episodes),
-        "attributes": edge.attributes,
-        "scope": "entity",
-    }
+    """``EntityEdge``: the shared fields and the episodes that asserted it."""
+    return {**edge_fields(edge), "episodes": list(edge.episodes)}
 
 
 def node_json(node: Entity, knowledge: GraphKnowledge, degree: int) -> dict[str, Any]:
@@ -352,14 +335,8 @@ async def list_nodes(request: web.Request) -> web.Response:
 
 
 async def get_node(request: web.Request) -> web.Response:
-    tenant = tenant_of(request)
-    node_uuid = request.match_info["uuid"]
-    for graph in list(tenant.store.graphs_by_uuid.values()):
-        knowledge = tenant.knowledge(graph)
-        node = knowledge.facts.entity(node_uuid)
-        if node is not None:
-            return json_response(node_json(node, knowledge, degrees(knowledge.edges()).get(node.uuid, 0)))
-    raise NotFound("node_not_found", f"node {node_uuid!r} not found")
+    knowledge, node = tenant_of(request).find_node(request.match_info["uuid"])
+    return json_response(node_json(node, knowledge, degrees(knowledge.edges()).get(node.uuid, 0)))
 
 
 GRAPH_ROUTES = [

@@ -19,7 +19,7 @@ from ..core.tasks import Task, batch_stage
 from ..core.temporal import Edge, Entity
 from ..core.timestamps import format_rfc3339 as ts
 from .cursors import decode_cursor, encode_cursor
-from .graph_listing import node_episodes, node_labels, node_summary
+from .graph_listing import edge_fields, node_episodes, node_labels, node_summary
 from .http import tenant_of
 from .zep_common import check_uuid, item_targets
 
@@ -181,27 +181,12 @@ def episode_json(e: Episode) -> dict[str, Any]:
 
 
 def edge_json(edge: Edge, graph: Graph) -> dict[str, Any]:
-    """``Edge``: the fact, its two nodes (names and labels resolved at read time, as the
-    4.0.1 docstring says), both timelines and the episodes that asserted it."""
+    """``Edge``: the shared fields, the episodes that asserted it, and its graph."""
     return {
-        "uuid": edge.uuid,
-        "name": edge.name,
-        "fact": edge.fact,
-        "source_node_uuid": edge.source.uuid,
-        "target_node_uuid": edge.target.uuid,
-        "source_node_name": edge.source.name,
-        "target_node_name": edge.target.name,
-        "source_node_labels": node_labels(edge.source),
-        "target_node_labels": node_labels(edge.target),
-        "valid_at": ts(edge.valid_at),
-        "invalid_at": ts(edge.invalid_at),
-        "expired_at": ts(edge.expired_at),
-        "created_at": ts(edge.created_at),
+        **edge_fields(edge),
         "episode_uuids": list(edge.episodes),
-        "attributes": edge.attributes,
         "graph_uuid": graph.uuid,
         "user_uuid": graph.user.uuid if graph.user is not None else None,
-        "scope": "entity",
     }
 
 

@@ -66,6 +66,11 @@ class ItemFields(TypedDict, total=False):
     metadata: Optional[Any]
 
 
+#: The wire names of an item's target and timestamp, per version, for error messages.
+V2_NAMES = {"graph": "graph_id", "user": "user_id", "thread": "thread_id", "reference_time": "created_at"}
+V4_NAMES = {"graph": "graph_uuid", "user": "user_uuid", "thread": "thread_uuid", "reference_time": "reference_time"}
+
+
 def check_uuid(value: str, param: str) -> str:
     """The UUID in canonical (lower-case) form; v4 docs (migrating-from-v3): a non-UUID where
     a UUID is expected is a 400 ``invalid_identifier``. Batch ids are UUIDs in both versions."""

@@ -25,7 +25,7 @@ from ..core.tasks import Task
 from ..core.tenants import Service
 from ..core.timestamps import format_rfc3339 as ts
 from .http import Dialect, ErrorInfo, Route, json_response, page_size, query_int, read_model, tenant_of
-from .zep_common import Body, CreateBatchRequest, ItemFields, check_uuid, item_input, item_targets, status_filter
+from .zep_common import Body, CreateBatchRequest, ItemFields, V2_NAMES, check_uuid, item_input, item_targets, status_filter
 from .zep_v2_graph import GRAPH_ROUTES
 
 PREFIX = "/api/v2"
@@ -69,7 +69,6 @@ class CreateThreadRequest(Body):
     user_id: StrictStr = Field(min_length=1)
 
 
-_NAMES = {"graph": "graph_id", "user": "user_id", "thread": "thread_id", "reference_time": "created_at"}
 
 
 # -- serialisation -----------------------------------------------------------------------------
@@ -208,7 +207,7 @@ async def add_items(request: web.Request) -> web.Response:
     body: AddItemsRequest = await read_model(request, AddItemsRequest)
     batch.check_can_add(len(body.items))  # the limits come before per-item checks
     refs: dict[Any, Ref] = {}
-    inputs = [item_input(i, it, KeySpace.CLIENT_ID, _NAMES, refs) for i, it in enumerate(body.items)]
+    inputs = [item_input(i, it, KeySpace.CLIENT_ID, V2_NAMES, refs) for i, it in enumerate(body.items)]
     items, _ = tenant.add_items(batch, inputs)
     return json_response([item_json(item) for item in items])
 

@@ -56,9 +56,8 @@ from .graph_listing import (
     page,
 )
 from .http import Route, json_response, query_int, read_model, tenant_of
-from .zep_common import Body, Role, item_input
+from .zep_common import Body, Role, V2_NAMES, item_input
 
-_NAMES = {"graph": "graph_id", "user": "user_id", "thread": "thread_id", "reference_time": "created_at"}
 MAX_GRAPH_PAGE = 100
 NEXT_CURSOR = "Zep-Next-Cursor"
 
@@ -231,7 +230,7 @@ async def add_episode(request: web.Request) -> web.Response:
     fields = {"type": "graph_episode", **_target(body.graph_id, body.user_id), "data": body.data,
               "data_type": _check_type(body.type, "type"), "reference_time": body.created_at,
               "metadata": body.metadata, "source_description": body.source_description, "document_id": body.document_id}
-    sent = item_input(None, fields, KeySpace.CLIENT_ID, _NAMES, {})  # type: ignore[arg-type]
+    sent = item_input(None, fields, KeySpace.CLIENT_ID, V2_NAMES, {})  # type: ignore[arg-type]
     _check_target_exists(tenant.store, sent.target)
     items, task = tenant.add_live([sent], "graph.add")
     return json_response(episode_json(items[0].episode, task.uuid))
@@ -246,7 +245,7 @@ async def add_batch(request: web.Request) -> web.Response:
         item_input(i, {"type": "graph_episode", **target, "data": e.data, "data_type": _check_type(e.type, f"episodes[{i}].type"),
                        "reference_time": e.created_at, "metadata": e.metadata, "source_description": e.source_description,
                        "document_id": body.document_id},
-                   KeySpace.CLIENT_ID, _NAMES, refs, label="episodes")
+                   KeySpace.CLIENT_ID, V2_NAMES, refs, label="episodes")
         for i, e in enumerate(body.episodes)
     ]
     _check_target_exists(tenant.store, inputs[0].target)
@@ -262,7 +261,7 @@ async def _add_messages(request: web.Request, model: type[AddMessagesRequest], t
     inputs = [
         item_input(i, {"type": "thread_message", "thread": thread.thread_id, "content": m.content, "role": m.role,
                        "name": m.name, "metadata": m.metadata, "reference_time": m.created_at},
-                   KeySpace.CLIENT_ID, _NAMES, refs, label="messages")
+                   KeySpace.CLIENT_ID, V2_NAMES, refs, label="messages")
         for i, m in enumerate(body.messages)
     ]
     items, task = tenant.add_live(inputs, task_type, listed=listed, ignore_roles=body.ignore_roles)

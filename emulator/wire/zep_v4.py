@@ -24,7 +24,7 @@ from ..core.batches import BatchStatus, KeySpace, Ref
 from ..core.errors import InvalidInput
 from ..core.tenants import Service
 from .http import Dialect, ErrorInfo, Route, json_response, no_content, page_size, read_model, tenant_of
-from .zep_common import Body, CreateBatchRequest, ItemFields, check_uuid, item_input, status_filter
+from .zep_common import Body, CreateBatchRequest, ItemFields, V4_NAMES, check_uuid, item_input, status_filter
 from .zep_v4_graph import GRAPH_ROUTES
 from .zep_v4_records import (
     batch_json,
@@ -78,7 +78,6 @@ class CreateThreadRequest(Body):
     user_uuid: StrictStr
 
 
-_NAMES = {"graph": "graph_uuid", "user": "user_uuid", "thread": "thread_uuid", "reference_time": "reference_time"}
 
 
 # -- handlers ----------------------------------------------------------------------------------
@@ -96,7 +95,7 @@ async def add_items(request: web.Request) -> web.Response:
     body: AddItemsRequest = await read_model(request, AddItemsRequest)
     batch.check_can_add(len(body.items))  # the limits come before per-item checks
     refs: dict[Any, Ref] = {}
-    inputs = [item_input(i, it, KeySpace.UUID, _NAMES, refs) for i, it in enumerate(body.items)]
+    inputs = [item_input(i, it, KeySpace.UUID, V4_NAMES, refs) for i, it in enumerate(body.items)]
     # decisions.md: a graph_episode whose graph does not exist is turned away at add time.
     items, rejected = tenant.add_items(batch, inputs, reject_missing_graphs=True)
     return json_response(

@@ -50,7 +50,7 @@ from .graph_listing import (
     page,
 )
 from .http import Route, json_response, page_size, query_int, read_model, tenant_of
-from .zep_common import Body, DataType, Role, check_uuid, item_input
+from .zep_common import Body, DataType, Role, V4_NAMES, check_uuid, item_input
 from .zep_v4_records import (
     cursor_position,
     edge_json,
@@ -63,7 +63,6 @@ from .zep_v4_records import (
     thread_of,
 )
 
-_NAMES = {"graph": "graph_uuid", "user": "user_uuid", "thread": "thread_uuid", "reference_time": "reference_time"}
 #: 4.0.1: "The default ``page_size`` is 50, and the maximum ``page_size`` is 100" (edges, nodes).
 MAX_GRAPH_PAGE = 100
 
@@ -114,7 +113,7 @@ async def add_episode(request: web.Request) -> web.Response:
         "source_description": body.source_description,
         "document_id": body.document_id,
     }
-    sent = item_input(None, fields, KeySpace.UUID, _NAMES, {})  # type: ignore[arg-type]
+    sent = item_input(None, fields, KeySpace.UUID, V4_NAMES, {})  # type: ignore[arg-type]
     items, task = tenant.add_live([sent], "graph.add")
     return json_response({"episode": episode_json(items[0].episode), "task": task_json(task)}, status=202)
 
@@ -130,7 +129,7 @@ async def add_messages(request: web.Request) -> web.Response:
             {"type": "thread_message", "thread": thread.uuid, "content": m.content, "role": m.role, "name": m.name,
              "metadata": m.metadata, "reference_time": m.reference_time},
             KeySpace.UUID,
-            _NAMES,
+            V4_NAMES,
             refs,
             label="messages",
         )

@@ -2,8 +2,8 @@
 
 The two zep-cloud lines are one import name (``zep_cloud``) and cannot share an environment,
 so each gets its own:
-- ``tests``: zep-cloud 4.0.1 (wire v4) and zep-ingest 0.4.0, plus every test that needs no
-  SDK (core, server);
+- ``tests``: zep-cloud 4.0.1 (wire v4), zep-ingest 0.4.0 and maximem-synap 0.6.9, plus every
+  test that needs no SDK (core, server);
 - ``tests_v2``: zep-cloud 3.30.0 (wire v2), running ``tests/sdk_v2``.
 Extra arguments go to pytest: ``nox -s tests -- -k lifecycle``.
 """
@@ -15,13 +15,14 @@ import nox
 nox.options.sessions = ["tests", "tests_v2"]
 nox.options.error_on_missing_interpreters = True
 
-SDK_V4 = ["zep-cloud==4.0.1", "zep-ingest==0.4.0"]
+SDK_V4 = ["zep-cloud==4.0.1", "zep-ingest==0.4.0", "maximem-synap==0.6.9"]
 SDK_V2 = ["zep-cloud==3.30.0"]
 
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Core, server and wire-v4 tests, through zep-cloud 4.0.1 and zep-ingest 0.4.0."""
+    """Core, server, wire-v4 and Synap tests, through zep-cloud 4.0.1, zep-ingest 0.4.0 and
+    maximem-synap 0.6.9."""
     session.install("-e", ".[test]", *SDK_V4)
     session.run("pytest", *session.posargs)
 

@@ -23,6 +23,7 @@ def announce(settings: Settings) -> Callable[[str], None]:
     def lines(base: str) -> None:
         print(f"Zep API v2 (zep-cloud 3.x): {base}/api/v2", flush=True)
         print(f"Zep API v4 (zep-cloud 4.x): {base}/api/v4", flush=True)
+        print(f"Synap API (maximem-synap): {base}", flush=True)
         print(f"Control plane: {base}/_emulator (processing: {settings.processing.value})", flush=True)
 
     return lines

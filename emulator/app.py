@@ -7,7 +7,8 @@ The middleware, per request (design.md "How a request flows"):
 3. reads the whole body of a mutating call, so no handler suspends between looking state up
    and changing it (the world is single-threaded: no locks, as long as nothing awaits);
 4. authenticates: ``Authorization: Api-Key <key>`` (what both zep-cloud lines send) or
-   ``Bearer <key>`` → the key's tenant; missing or malformed is a 401 (decisions.md);
+   ``Bearer <key>`` (Synap: Bearer only) → the key's tenant of the dialect's service; missing
+   or malformed is a 401 (decisions.md);
 5. for dialects with idempotency (Zep v4), replays a stored answer for a repeated
    ``Idempotency-Key``;
 6. turns core errors into the dialect's error body and status, and anything unexpected into a
@@ -26,12 +27,12 @@ from .core.errors import EmulatorError, Unauthorized
 from .core.idempotency import IdempotencyStore
 from .core.limits import MAX_BODY_BYTES
 from .core.world import World
-from .wire import control, zep_v2, zep_v4
+from .wire import control, synap, zep_v2, zep_v4
 from .wire.http import API_KEY, REQUEST_ID, TENANT, WORLD, Dialect, ErrorInfo, Handler
 
 log = logging.getLogger("emulator")
 
-DIALECTS: tuple[Dialect, ...] = (zep_v2.DIALECT, zep_v4.DIALECT, control.DIALECT)
+DIALECTS: tuple[Dialect, ...] = (zep_v2.DIALECT, zep_v4.DIALECT, control.DIALECT, *synap.DIALECTS)
 
 _FALLBACK = Dialect(
     name="root",

@@ -10,6 +10,7 @@ from typing import Optional, Sequence
 
 from pydantic import BaseModel, Field
 
+from .core.memories import Isolation
 from .core.processor import ProcessingMode
 from .core.temporal import REASSERT_POLICIES, Reassert
 from .core.world import WorldConfig
@@ -24,6 +25,7 @@ class Settings(BaseModel):
     seed: Optional[int] = None
     reassert: Reassert = "revive"
     plugins: list[str] = Field(default_factory=list)
+    synap_isolation: Isolation = Isolation.STRICT
     log_level: str = "INFO"
 
     def world_config(self) -> WorldConfig:
@@ -34,6 +36,7 @@ class Settings(BaseModel):
             seed=self.seed,
             reassert=self.reassert,
             plugins=list(self.plugins),
+            synap_isolation=self.synap_isolation,
         )
 
 
@@ -63,6 +66,13 @@ def _mode(text: str) -> ProcessingMode:
         return ProcessingMode(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not one of {', '.join(m.value for m in ProcessingMode)}") from None
+
+
+def _isolation(text: str) -> Isolation:
+    try:
+        return Isolation(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not one of {', '.join(i.value for i in Isolation)}") from None
 
 
 def _reassert(text: str) -> str:
@@ -117,6 +127,13 @@ def parse_args(argv: Sequence[str] | None = None) -> Settings:
         help="import MODULE and call its register(registry) to add fact extractors and contradiction "
         "rules (repeatable; EMULATOR_PLUGIN takes a comma-separated list)",
     )
+    parser.add_argument(
+        "--synap-isolation",
+        type=_isolation,
+        default=_env("SYNAP_ISOLATION", "strict"),
+        help="Synap tenants' user_context_isolation: strict (B2B: a user_id needs a customer_id; default) "
+        "or equals_customer (B2C: no customer_id)",
+    )
     parser.add_argument("--log-level", default=_env("LOG_LEVEL", "INFO"), help="DEBUG, INFO, WARNING ... (default INFO)")
     args = parser.parse_args(argv)
     level = args.log_level.upper()
@@ -133,5 +150,6 @@ def parse_args(argv: Sequence[str] | None = None) -> Settings:
         seed=args.seed,
         reassert=args.reassert,
         plugins=plugins,
+        synap_isolation=args.synap_isolation,
         log_level=level,
     )

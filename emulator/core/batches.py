@@ -145,6 +145,8 @@ class Item:
     created_at: datetime
     updated_at: datetime
     status: ItemStatus = ItemStatus.PENDING
+    #: When the processor took it up.
+    started_at: datetime | None = None
     #: Resolved at add (provisionally) and at process: the graph the item writes to (a
     #: thread's owner's user graph for messages), and the thread for messages.
     graph: Any = None
@@ -237,6 +239,7 @@ class Batch:
         if self.observer is not None:
             self.observer("item", item, old, new)
         if new is ItemStatus.PROCESSING:
+            item.started_at = now
             if self.status is BatchStatus.QUEUED:
                 self.started_at = now
                 self.set_status(BatchStatus.PROCESSING, now)

@@ -17,6 +17,7 @@ class ErrorKind(str, Enum):
     UNAUTHORIZED = "unauthorized"  # 401
     NOT_FOUND = "not_found"        # 404
     CONFLICT = "conflict"          # 409
+    UNPROCESSABLE = "unprocessable"  # 422: well-formed, but over a size rule (Synap's FastAPI style)
 
 
 class EmulatorError(Exception):
@@ -52,3 +53,7 @@ class NotFound(EmulatorError):
 class Conflict(EmulatorError):
     kind = ErrorKind.CONFLICT
 
+
+
+class Unprocessable(EmulatorError):
+    kind = ErrorKind.UNPROCESSABLE

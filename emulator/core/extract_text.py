@@ -92,6 +92,10 @@ _VERBS = frozenset(
     "own owns has have left longer".split()
 )
 _SELF = frozenset({"i", "me", "myself"})
+#: Line labels that name a role, not a person: "User: I moved to Berlin." is the owner
+#: speaking, "Assistant: ..." the assistant (silent by default).
+_ROLE_LABELS = {"user": "user", "human": "user", "assistant": "assistant", "ai": "assistant", "bot": "assistant",
+                "system": "system", "tool": "tool"}
 _FIRST_PERSON = re.compile(r"\b(?:i|me|my|myself|mine)\b", re.I)
 _NEGATION = re.compile(r"\b(?:not|never)\b|n['’]t\b", re.I)
 _I_AM = re.compile(r"\bI['’]m\b", re.I)
@@ -164,7 +168,9 @@ class TextExtractor:
     sentence, in order:
 
     - messages: the author is ``EpisodeView.speaker``; without one, a line may start with
-      Graphiti's "Speaker (role): body" / "Speaker: body", which holds until the next such line.
+      Graphiti's "Speaker (role): body" / "Speaker: body", which holds until the next such line;
+      a bare role word as the label ("User:", "Assistant:", "Human:", "AI:") names the role,
+      so "User: I ..." is the owner speaking.
       A message (or line) whose role is in *silent_roles* (default: assistant) gives nothing;
     - first-person pronouns (I, me, myself, my, I'm) are the speaker in a message (the owner if
       the message names none) and the owner in text; unresolved, the sentence is skipped;
@@ -190,6 +196,8 @@ class TextExtractor:
         for line in episode.content.splitlines():
             if message and episode.speaker is None and (m := _SPEAKER.fullmatch(line)):
                 speaker, role, line = name_or_none(m["name"]), m["role"] or episode.role, m["body"]
+                if m["role"] is None and speaker is not None and speaker.lower() in _ROLE_LABELS:
+                    speaker, role = None, _ROLE_LABELS[speaker.lower()]  # "User: ..." names a role
             if message and (role or "").strip().lower() in self.silent_roles:
                 continue
             me = (speaker or owner) if message else owner

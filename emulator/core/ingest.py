@@ -20,8 +20,9 @@ Two moments:
 
 Outcomes (decisions.md "When an item is skipped" / "When an item fails on its own"):
 - skipped: the destination graph or thread was deleted after the item was queued;
-- failed: ``json`` data that does not parse, episode data over 10,000 characters, message
-  content over 4,096 characters; the item carries ``error: {code, message}``;
+- failed: ``json`` data that does not parse, episode data over the service's limit (Zep:
+  10,000 characters; documents: none), message content over 4,096 characters; the item
+  carries ``error: {code, message}``;
 - succeeded otherwise. An item without a reference time is dated by the emulator clock when
   it is processed (decisions.md "Item with no timestamp").
 """
@@ -36,7 +37,7 @@ import orjson
 
 from .batches import Item, ItemInput, ItemKind, ItemStatus
 from .graph import Episode, GraphStore, Message
-from .limits import MAX_EPISODE_DATA_CHARS, MAX_MESSAGE_CONTENT_CHARS
+from .limits import MAX_MESSAGE_CONTENT_CHARS
 
 
 @dataclass(slots=True)
@@ -72,15 +73,15 @@ def prepare(store: GraphStore, new_id: Callable[[], str], item: Item, now: datet
         )
 
 
-def complete(store: GraphStore, item: Item, now: datetime) -> Outcome:
+def complete(store: GraphStore, max_episode_chars: int | None, item: Item, now: datetime) -> Outcome:
     """The outcome of a ``processing`` item; its records become processed at *now*, or are
-    dropped."""
+    dropped. *max_episode_chars*: the service's limit on episode data (None: none)."""
     graph, thread = item.graph, item.thread
     try:
         if graph.deleted or (thread is not None and thread.deleted):
             drop(store, item)
             return SKIPPED
-        failure = _failure(item.input)
+        failure = _failure(item.input, max_episode_chars)
     except BaseException:  # an emulator bug: the processor fails the item, which must write nothing
         drop(store, item)
         raise
@@ -109,12 +110,12 @@ def drop(store: GraphStore, item: Item) -> None:
         item.message.thread.drop_message(item.message)
 
 
-def check_live(sent: ItemInput) -> Outcome | None:
+def check_live(sent: ItemInput, max_episode_chars: int | None) -> Outcome | None:
     """What :func:`complete` would fail the item for; a live add refuses such data up front."""
-    return _failure(sent)
+    return _failure(sent, max_episode_chars)
 
 
-def _failure(sent: ItemInput) -> Outcome | None:
+def _failure(sent: ItemInput, max_episode_chars: int | None) -> Outcome | None:
     if sent.kind is ItemKind.THREAD_MESSAGE:
         if len(sent.data) > MAX_MESSAGE_CONTENT_CHARS:
             return _failed(
@@ -122,10 +123,10 @@ def _failure(sent: ItemInput) -> Outcome | None:
                 f"message content has {len(sent.data)} characters; the limit is {MAX_MESSAGE_CONTENT_CHARS}",
             )
         return None
-    if len(sent.data) > MAX_EPISODE_DATA_CHARS:
+    if max_episode_chars is not None and len(sent.data) > max_episode_chars:
         return _failed(
             "content_too_large",
-            f"episode data has {len(sent.data)} characters; the limit is {MAX_EPISODE_DATA_CHARS}",
+            f"episode data has {len(sent.data)} characters; the limit is {max_episode_chars}",
         )
     if sent.data_type == "json":
         try:  # orjson: strict JSON (no NaN/Infinity) and bounded nesting, where json.loads recurses

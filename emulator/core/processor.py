@@ -22,7 +22,7 @@ import logging
 from collections import deque
 from datetime import datetime
 from enum import Enum
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Sequence
 
 from .batches import Item, ItemStatus
 from .clock import Clock
@@ -131,9 +131,9 @@ class Processor:
 
     # -- stepping (manual and instant) ------------------------------------------------------
 
-    def step(self, items: int, only: WorkQueue | None = None) -> int:
+    def step(self, items: int, only: Sequence[WorkQueue] | None = None) -> int:
         """Process up to *items* queued items, one graph after another (round robin), and
-        return how many were processed."""
+        return how many were processed. *only*: these tenants' queues (None: every tenant's)."""
         done = 0
         for wq in self._targets(only):
             done += self._drain(wq, items - done)
@@ -141,14 +141,14 @@ class Processor:
                 break
         return done
 
-    def run_until_idle(self, only: WorkQueue | None = None) -> int:
+    def run_until_idle(self, only: Sequence[WorkQueue] | None = None) -> int:
         return sum(self._drain(wq, None) for wq in self._targets(only))
 
-    def pending(self, only: WorkQueue | None = None) -> int:
+    def pending(self, only: Sequence[WorkQueue] | None = None) -> int:
         return sum(wq.pending for wq in self._targets(only))
 
-    def _targets(self, only: WorkQueue | None) -> list[WorkQueue]:
-        return [only] if only is not None else list(self.queues)
+    def _targets(self, only: Sequence[WorkQueue] | None) -> list[WorkQueue]:
+        return list(only) if only is not None else list(self.queues)
 
     def _drain(self, wq: WorkQueue, limit: int | None) -> int:
         """Process queued items one after another. They share one clock reading unless the

@@ -19,6 +19,8 @@ from .idempotency import IdempotencyStore
 from .ids import IdFactory
 from .ingest import check_live, complete, drop, prepare
 from .knowledge import GraphKnowledge, KnowledgeSettings, knowledge_of
+from .limits import MAX_EPISODE_DATA_CHARS
+from .memories import Isolation, MemoryDesk
 from .processor import ProcessingMode, Processor
 from .tasks import Task
 from .temporal import Edge, Entity
@@ -40,7 +42,14 @@ class Tenant:
     batch ``invalid`` and then raises, as decisions.md says)."""
 
     def __init__(
-        self, key: str, service: Service, clock: Clock, ids: IdFactory, processor: Processor, knowledge: KnowledgeSettings
+        self,
+        key: str,
+        service: Service,
+        clock: Clock,
+        ids: IdFactory,
+        processor: Processor,
+        knowledge: KnowledgeSettings,
+        isolation: Isolation = Isolation.STRICT,
     ) -> None:
         self.key = key
         self.service = service
@@ -52,9 +61,13 @@ class Tenant:
         self.batches: dict[str, Batch] = {}
         self.tasks: dict[str, Task] = {}
         self.idempotency = IdempotencyStore()
-        self.work = processor.new_queue(partial(complete, self.store))
+        #: Zep's episode data limit (10,000 characters); documents have none.
+        self.max_episode_chars = MAX_EPISODE_DATA_CHARS if service is Service.ZEP else None
+        self.work = processor.new_queue(partial(complete, self.store, self.max_episode_chars))
         self.observers: list[Observer] = []
         self.next_serial = 0
+        #: The document desk of a Synap tenant (core/memories.py); None for Zep.
+        self.memories = MemoryDesk(isolation) if service is Service.SYNAP else None
 
     def observe(self, observer: Observer) -> None:
         """Call ``observer(what, obj, old, new)`` on every status change of this tenant's
@@ -177,7 +190,7 @@ class Tenant:
         call answers with its records, so they must be ones that will be written. The caller
         has resolved the targets, so the batch cannot turn invalid."""
         for index, sent in enumerate(inputs):
-            failure = check_live(sent)
+            failure = check_live(sent, self.max_episode_chars)
             if failure is not None and failure.error is not None:
                 prefix = f"item {index}: " if len(inputs) > 1 else ""
                 raise InvalidInput(failure.error["code"], prefix + failure.error["message"], details={"index": index})
@@ -286,9 +299,17 @@ class Tenant:
 
 class TenantRegistry:
     def __init__(
-        self, clock: Clock, ids: IdFactory, processor: Processor, api_keys: list[str] | None, knowledge: KnowledgeSettings
+        self,
+        clock: Clock,
+        ids: IdFactory,
+        processor: Processor,
+        api_keys: list[str] | None,
+        knowledge: KnowledgeSettings,
+        isolation: Isolation = Isolation.STRICT,
     ) -> None:
         self.clock = clock
+        #: The isolation mode new Synap tenants start with (``--synap-isolation``).
+        self.isolation = isolation
         self.knowledge = knowledge
         self.ids = ids
         self.processor = processor
@@ -305,7 +326,7 @@ class TenantRegistry:
             raise Unauthorized("unauthorized", "an API key is required")
         if self.allowed is not None and key not in self.allowed:
             raise Unauthorized("unauthorized", "invalid API key")
-        tenant = Tenant(key, service, self.clock, self.ids, self.processor, self.knowledge)
+        tenant = Tenant(key, service, self.clock, self.ids, self.processor, self.knowledge, self.isolation)
         self._tenants[(service, key)] = tenant
         return tenant
 

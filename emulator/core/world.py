@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from .clock import EmulatorClock
 from .ids import IdFactory
 from .knowledge import KnowledgeSettings, load_plugin
+from .memories import Isolation
 from .processor import ProcessingMode, Processor
 from .temporal import Reassert
 from .tenants import TenantRegistry
@@ -21,6 +22,8 @@ class WorldConfig:
     reassert: Reassert = "revive"
     #: Modules whose ``register(registry)`` adds extractors and contradiction rules.
     plugins: list[str] = field(default_factory=list)
+    #: The Synap isolation mode tenants start with: strict (B2B) or equals_customer (B2C).
+    synap_isolation: Isolation = Isolation.STRICT
 
 
 class World:
@@ -34,4 +37,5 @@ class World:
         self.knowledge = KnowledgeSettings(reassert=self.config.reassert)
         for name in self.config.plugins:
             load_plugin(name, self.knowledge.registry)
-        self.tenants = TenantRegistry(self.clock, self.ids, self.processor, self.config.api_keys, self.knowledge)
+        self.tenants = TenantRegistry(self.clock, self.ids, self.processor, self.config.api_keys, self.knowledge,
+                                      self.config.synap_isolation)

@@ -6,7 +6,8 @@ mode; ``batches/{batch_id}/cancel`` — the only way to reach the ``canceled`` s
 since the real service exposes no cancel call (decisions.md "Status flow"); and ``clock``
 (GET reads it; PUT ``{"frozen_at": RFC 3339 | null, "tick_seconds": N}`` freezes it at an
 instant or lets it run, and sets how far it moves per processed item; POST ``clock/advance``
-``{"seconds": N}``). The clock is the server's, shared by every tenant.
+``{"seconds": N}``). The clock is the server's, shared by every tenant. ``synap/isolation``
+(PUT ``{"isolation": "strict" | "equals_customer"}``) sets Synap's user-context isolation.
 
 A control call that carries a Zep ``Authorization`` header acts on that tenant only; without
 one it acts on every tenant (and, for the mode, on tenants created later).
@@ -21,7 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .. import __version__
 from ..core.errors import NotFound, Unauthorized
-from ..core.processor import ProcessingMode
+from ..core.memories import Isolation
+from ..core.processor import ProcessingMode, WorkQueue
 from ..core.tenants import Service, Tenant
 from ..core.timestamps import format_rfc3339, parse_rfc3339
 from ..core.world import World
@@ -47,6 +49,11 @@ class AdvanceRequest(BaseModel):
     seconds: float = Field(ge=0, allow_inf_nan=False)
 
 
+class IsolationRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    isolation: Isolation
+
+
 class ModeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     mode: ProcessingMode
@@ -56,9 +63,21 @@ def _world(request: web.Request) -> World:
     return request.app[WORLD]
 
 
+def _key_tenants(request: web.Request) -> Optional[list[Tenant]]:
+    """The existing tenants (Zep, Synap, or both) of the request's API key, or None without a
+    header. A key no tenant has is a 404: a mistyped key must not look like an idle tenant."""
+    key = request.get(API_KEY)
+    if key is None:
+        return None
+    tenants = [t for t in (_world(request).tenants.find(service, key) for service in Service) if t is not None]
+    if not tenants:
+        raise NotFound("tenant_not_found", "no tenant has used this API key yet")
+    return tenants
+
+
 def _tenant_or_none(request: web.Request) -> Optional[Tenant]:
     """The existing Zep tenant named by the request's Authorization header, or None without a
-    header. A key no tenant has is a 404: a mistyped key must not look like an idle tenant."""
+    header (404 for a key no Zep tenant has)."""
     key = request.get(API_KEY)
     if key is None:
         return None
@@ -82,7 +101,7 @@ async def health(request: web.Request) -> web.Response:
         {
             "status": "ok",
             "version": __version__,
-            "apis": {"zep_v2": f"{base}/api/v2", "zep_v4": f"{base}/api/v4"},
+            "apis": {"zep_v2": f"{base}/api/v2", "zep_v4": f"{base}/api/v4", "synap": base},
             "processing": world.processor.default_mode.value,
             "item_seconds": world.processor.item_seconds,
         }
@@ -91,33 +110,39 @@ async def health(request: web.Request) -> web.Response:
 
 async def step(request: web.Request) -> web.Response:
     body: StepRequest = await read_model(request, StepRequest)
-    tenant = _tenant_or_none(request)
+    queues = _queues(request)
     processor = _world(request).processor
-    done = processor.step(body.items, tenant.work if tenant else None)
-    return json_response({"processed": done, "pending": processor.pending(tenant.work if tenant else None)})
+    done = processor.step(body.items, queues)
+    return json_response({"processed": done, "pending": processor.pending(queues)})
 
 
 async def run_until_idle(request: web.Request) -> web.Response:
-    tenant = _tenant_or_none(request)
+    queues = _queues(request)
     processor = _world(request).processor
-    done = processor.run_until_idle(tenant.work if tenant else None)
-    return json_response({"processed": done, "pending": processor.pending(tenant.work if tenant else None)})
+    done = processor.run_until_idle(queues)
+    return json_response({"processed": done, "pending": processor.pending(queues)})
+
+
+def _queues(request: web.Request) -> Optional[list[WorkQueue]]:
+    """The work queues a step acts on: the key's tenants', or (no key) every tenant's."""
+    tenants = _key_tenants(request)
+    return None if tenants is None else [t.work for t in tenants]
 
 
 async def set_mode(request: web.Request) -> web.Response:
-    """With a key, that tenant's mode (the tenant is made if it is new, so a test can choose
-    its mode before its first call); without, the server's."""
+    """With a key, the mode of that key's tenants (made if new, so a test can choose its mode
+    before its first call); without, the server's."""
     body: ModeRequest = await read_model(request, ModeRequest)
     world = _world(request)
     key = request.get(API_KEY)
-    tenant = world.tenants.get(Service.ZEP, key) if key is not None else None
-    if tenant is not None:
-        tenant.set_mode(body.mode)
+    if key is not None:  # both services' tenants of the key, so Zep and Synap calls alike obey
+        for service in Service:
+            world.tenants.get(service, key).set_mode(body.mode)
     else:
         world.processor.default_mode = body.mode
         for each in world.tenants.all():
             each.set_mode(body.mode)
-    return json_response({"mode": body.mode.value, "scope": "tenant" if tenant else "server"})
+    return json_response({"mode": body.mode.value, "scope": "tenant" if key is not None else "server"})
 
 
 async def reset(request: web.Request) -> web.Response:
@@ -134,6 +159,7 @@ async def reset(request: web.Request) -> web.Response:
     count = len(world.tenants.all())
     world.tenants.drop_all()
     world.processor.default_mode = world.config.processing
+    world.tenants.isolation = world.config.synap_isolation
     world.clock.reset()
     return json_response({"reset": "all", "tenants": count})
 
@@ -174,6 +200,24 @@ async def advance_clock(request: web.Request) -> web.Response:
     return json_response(_clock_json(_world(request)))
 
 
+async def set_isolation(request: web.Request) -> web.Response:
+    """Synap's ``user_context_isolation``: with a key, that key's Synap tenant (made if new, so
+    a test can choose before its first call); without, the server's default for new Synap
+    tenants and every existing one."""
+    body: IsolationRequest = await read_model(request, IsolationRequest)
+    world = _world(request)
+    key = request.get(API_KEY)
+    if key is not None:
+        targets = [world.tenants.get(Service.SYNAP, key)]
+    else:
+        world.tenants.isolation = body.isolation
+        targets = [t for t in world.tenants.all() if t.service is Service.SYNAP]
+    for tenant in targets:
+        assert tenant.memories is not None
+        tenant.memories.isolation = body.isolation
+    return json_response({"isolation": body.isolation.value, "scope": "tenant" if key is not None else "server"})
+
+
 def error_body(info: ErrorInfo) -> dict[str, Any]:
     return {"error": {"code": info.code, "message": info.message, "param": info.param, "details": info.details}}
 
@@ -185,6 +229,7 @@ ROUTES = [
     Route("PUT", "/processing", set_mode, "processing.set_mode", ModeRequest),
     Route("POST", "/reset", reset, "reset"),
     Route("POST", "/batches/{batch_id}/cancel", cancel_batch, "batch.cancel"),
+    Route("PUT", "/synap/isolation", set_isolation, "synap.set_isolation", IsolationRequest),
     Route("GET", "/clock", get_clock, "clock.get"),
     Route("PUT", "/clock", set_clock, "clock.set", ClockRequest),
     Route("POST", "/clock/advance", advance_clock, "clock.advance", AdvanceRequest),

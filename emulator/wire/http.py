@@ -32,6 +32,7 @@ STATUS_FOR_KIND: dict[ErrorKind, int] = {
     ErrorKind.UNAUTHORIZED: 401,
     ErrorKind.NOT_FOUND: 404,
     ErrorKind.CONFLICT: 409,
+    ErrorKind.UNPROCESSABLE: 422,
 }
 
 

@@ -49,7 +49,7 @@ def test_step_is_scoped_to_one_tenant(setup: Setup) -> None:
     other.add_items(theirs, [episode()])
     setup.tenant.process(mine)
     other.process(theirs)
-    assert setup.world.processor.step(5, other.work) == 1
+    assert setup.world.processor.step(5, [other.work]) == 1
     assert theirs.status is BatchStatus.SUCCEEDED and mine.status is BatchStatus.QUEUED
     assert len(graph.live_episodes()) == 1
 
@@ -67,7 +67,7 @@ def test_switching_to_instant_drains_queued_work(setup: Setup) -> None:
     batch = setup.tenant.create_batch()
     setup.tenant.add_items(batch, [episode()] * 3)
     setup.tenant.process(batch)
-    assert setup.world.processor.pending(setup.tenant.work) == 3
+    assert setup.world.processor.pending([setup.tenant.work]) == 3
     setup.tenant.set_mode(ProcessingMode.INSTANT)
     assert batch.status is BatchStatus.SUCCEEDED
 

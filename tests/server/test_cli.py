@@ -25,7 +25,7 @@ def _start(*args: str, env: dict[str, str] | None = None) -> tuple[subprocess.Po
         env={**os.environ, **(env or {})},
     )
     assert proc.stdout is not None
-    lines = [proc.stdout.readline().strip() for _ in range(3)]
+    lines = [proc.stdout.readline().strip() for _ in range(4)]
     return proc, lines
 
 
@@ -48,12 +48,14 @@ def test_prints_one_line_per_api_and_answers_health(started: tuple[subprocess.Po
     _, lines = started
     base = _base(lines)
     assert lines[1] == f"Zep API v4 (zep-cloud 4.x): {base}/api/v4"
+    assert lines[2] == f"Synap API (maximem-synap): {base}"
     health = httpx.get(f"{base}/_emulator/health")
     assert health.status_code == 200
     body = health.json()
     assert body["version"] == __version__
     assert body["processing"] == "manual"
-    assert body["apis"] == {"zep_v2": f"{base}/api/v2", "zep_v4": f"{base}/api/v4"}
+    assert body["apis"] == {"zep_v2": f"{base}/api/v2", "zep_v4": f"{base}/api/v4", "synap": base}
+    assert httpx.get(f"{base}/health").json() == {"status": "ok"}  # the Synap SDK's heartbeat
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
@@ -137,6 +139,7 @@ def test_env_vars_fill_flags_and_flags_win(monkeypatch: pytest.MonkeyPatch) -> N
         ({}, ["--item-seconds", "-1"], "argument --item-seconds: '-1' is not a non-negative number of seconds"),
         ({}, ["--log-level", "LOUD"], "argument --log-level: 'LOUD' is not a logging level"),
         ({"EMULATOR_REASSERT": "merge"}, [], "argument --reassert: 'merge' is not one of revive, graphiti_fastpath"),
+        ({}, ["--synap-isolation", "b2c"], "argument --synap-isolation: 'b2c' is not one of strict, equals_customer"),
         ({}, ["--plugin", "no_such_plugin_module"], "plugin 'no_such_plugin_module' cannot be imported"),
         ({"EMULATOR_PLUGIN": "json"}, [], "plugin 'json' has no register(registry) function"),
     ],

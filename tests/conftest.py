@@ -33,12 +33,28 @@ _SDK_SUITES = {"sdk_v4": ("4", "tests"), "sdk_v2": ("3", "tests_v2")}
 collect_ignore = [suite for suite, (major, _) in _SDK_SUITES.items() if _ZEP != major]
 
 
+def _installed(distribution: str) -> bool:
+    try:
+        version(distribution)
+    except PackageNotFoundError:
+        return False
+    return True
+
+
+# The Synap suite runs wherever maximem-synap is installed (the nox session ``tests``).
+if not _installed("maximem-synap"):
+    collect_ignore.append("sdk_synap")
+
+
 def pytest_report_header() -> list[str]:
-    return [
+    lines = [
         f"tests/{suite} not collected: it needs zep-cloud {major}.x (installed: {_ZEP or 'none'}); run `nox -s {session}`"
         for suite, (major, session) in _SDK_SUITES.items()
         if _ZEP != major
     ]
+    if "sdk_synap" in collect_ignore:
+        lines.append("tests/sdk_synap not collected: it needs maximem-synap 0.6.9; run `nox -s tests`")
+    return lines
 
 
 settings.register_profile("default", deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])

@@ -611,6 +611,12 @@ def test_text_ignores_a_speaker_prefix_and_message_without_speaker_falls_back_to
     assert run("message", "I live in Paris", role="user") == []
 
 
+def test_a_role_word_as_line_label_names_the_role_not_a_person() -> None:
+    transcript = "User: I live in Paris.\nAssistant: I live in the cloud.\nHuman: My dog is Rex.\nBob: I work at Acme."
+    assert triples(run("message", transcript, owner="alice")) == [
+        ("alice", "LIVES_IN", "Paris"), ("alice", "DOG", "Rex"), ("Bob", "WORKS_AT", "Acme")]
+
+
 @pytest.mark.parametrize("kind, content, episode", [
     ("text", "I live in Paris", {"owner": "  "}),
     ("message", "I live in Paris", {"speaker": " ", "owner": ""}),

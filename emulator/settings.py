@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence, TypeVar
 
 from pydantic import BaseModel, Field
 
@@ -14,6 +14,8 @@ from .core.memories import Isolation
 from .core.processor import ProcessingMode
 from .core.temporal import REASSERT_POLICIES, Reassert
 from .core.world import WorldConfig
+
+T = TypeVar("T")
 
 
 class Settings(BaseModel):
@@ -61,24 +63,20 @@ def _seconds(text: str) -> float:
     return seconds
 
 
-def _mode(text: str) -> ProcessingMode:
-    try:
-        return ProcessingMode(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not one of {', '.join(m.value for m in ProcessingMode)}") from None
+def _one_of(choices: Sequence[str], convert: Callable[[str], T]) -> Callable[[str], T]:
+    """A converter that takes one of *choices* (a usage error naming them otherwise)."""
+
+    def parse(text: str) -> T:
+        if text not in choices:
+            raise argparse.ArgumentTypeError(f"{text!r} is not one of {', '.join(choices)}")
+        return convert(text)
+
+    return parse
 
 
-def _isolation(text: str) -> Isolation:
-    try:
-        return Isolation(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not one of {', '.join(i.value for i in Isolation)}") from None
-
-
-def _reassert(text: str) -> str:
-    if text not in REASSERT_POLICIES:
-        raise argparse.ArgumentTypeError(f"{text!r} is not one of {', '.join(REASSERT_POLICIES)}")
-    return text
+_mode = _one_of([m.value for m in ProcessingMode], ProcessingMode)
+_isolation = _one_of([i.value for i in Isolation], Isolation)
+_reassert = _one_of(REASSERT_POLICIES, str)
 
 
 def parse_args(argv: Sequence[str] | None = None) -> Settings:

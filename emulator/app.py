@@ -9,8 +9,9 @@ The middleware, per request (design.md "How a request flows"):
 4. authenticates: ``Authorization: Api-Key <key>`` (what both zep-cloud lines send) or
    ``Bearer <key>`` (Synap: Bearer only) → the key's tenant of the dialect's service; missing
    or malformed is a 401 (decisions.md);
-5. for dialects with idempotency (Zep v4), replays a stored answer for a repeated
-   ``Idempotency-Key``;
+5. in the rate-limit mode, takes a token from the tenant's bucket (429 with ``Retry-After``
+   when it is empty; core/ratelimit.py); then, for dialects with idempotency (Zep v4), replays a
+   stored answer for a repeated ``Idempotency-Key``;
 6. turns core errors into the dialect's error body and status, and anything unexpected into a
    logged 500 in the same shape.
 """
@@ -20,10 +21,11 @@ from __future__ import annotations
 import itertools
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 
-from .core.errors import EmulatorError, Unauthorized
+from .core.errors import EmulatorError, RateLimited, Unauthorized
 from .core.idempotency import IdempotencyStore
 from .core.limits import MAX_BODY_BYTES
 from .core.world import World
@@ -86,7 +88,9 @@ async def dispatch(request: web.Request, handler: Handler) -> web.StreamResponse
         if dialect.service is not None:
             if key is None:
                 raise Unauthorized("unauthorized", "missing Authorization header")
-            request[TENANT] = request.app[WORLD].tenants.get(dialect.service, key)
+            tenant = request[TENANT] = request.app[WORLD].tenants.get(dialect.service, key)
+            if tenant.rate_limit is not None:  # before idempotency: a 429 must not become a key's answer
+                tenant.rate_limit.take(tenant.clock.now())
             if dialect.idempotency and request.method in _MUTATING:
                 response = await _idempotent(request, handler)
             else:
@@ -94,6 +98,8 @@ async def dispatch(request: web.Request, handler: Handler) -> web.StreamResponse
         else:
             response = await handler(request)
     except EmulatorError as exc:
+        if isinstance(exc, RateLimited) and exc.details:
+            headers.update(_rate_limit_headers(exc.details))
         return dialect.error_response(ErrorInfo.from_error(exc, request_id), headers)
     except web.HTTPException as exc:
         if exc.status < 400:
@@ -112,6 +118,17 @@ async def dispatch(request: web.Request, handler: Handler) -> web.StreamResponse
         return dialect.error_response(info, headers)
     response.headers.setdefault("X-Request-Id", request_id)
     return response
+
+
+def _rate_limit_headers(details: dict[str, Any]) -> dict[str, str]:
+    """``Retry-After`` in whole seconds (zep-cloud and maximem-synap both read it; Synap's SDK
+    only takes an integer) and the customary ``X-RateLimit-*`` trio."""
+    return {
+        "Retry-After": str(details["retry_after_seconds"]),
+        "X-RateLimit-Limit": str(details["limit"]),
+        "X-RateLimit-Remaining": str(details["remaining"]),
+        "X-RateLimit-Reset": str(details["retry_after_seconds"]),
+    }
 
 
 def _http_message(request: web.Request, exc: web.HTTPException) -> str:

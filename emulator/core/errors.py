@@ -18,6 +18,7 @@ class ErrorKind(str, Enum):
     NOT_FOUND = "not_found"        # 404
     CONFLICT = "conflict"          # 409
     UNPROCESSABLE = "unprocessable"  # 422: well-formed, but over a size rule (Synap's FastAPI style)
+    RATE_LIMITED = "rate_limited"  # 429
 
 
 class EmulatorError(Exception):
@@ -57,3 +58,9 @@ class Conflict(EmulatorError):
 
 class Unprocessable(EmulatorError):
     kind = ErrorKind.UNPROCESSABLE
+
+
+class RateLimited(EmulatorError):
+    """The tenant's token bucket is empty; ``details["retry_after_seconds"]`` says for how long."""
+
+    kind = ErrorKind.RATE_LIMITED

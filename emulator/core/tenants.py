@@ -21,6 +21,7 @@ from .ingest import check_live, complete, drop, prepare
 from .knowledge import GraphKnowledge, KnowledgeSettings, knowledge_of
 from .limits import MAX_EPISODE_DATA_CHARS
 from .memories import Isolation, MemoryDesk
+from .ratelimit import TokenBucket
 from .processor import ProcessingMode, Processor
 from .tasks import Task
 from .temporal import Edge, Entity
@@ -66,6 +67,8 @@ class Tenant:
         self.work = processor.new_queue(partial(complete, self.store, self.max_episode_chars))
         self.observers: list[Observer] = []
         self.next_serial = 0
+        #: The rate-limit mode's bucket (core/ratelimit.py); None: unlimited.
+        self.rate_limit: TokenBucket | None = None
         #: The document desk of a Synap tenant (core/memories.py); None for Zep.
         self.memories = MemoryDesk(isolation) if service is Service.SYNAP else None
 
@@ -287,6 +290,12 @@ class Tenant:
         for graph in list(self.store.graphs_by_uuid.values()):
             yield self.knowledge(graph)
 
+    # -- rate-limit mode ---------------------------------------------------------------------
+
+    def limit_rate(self, per_second: float | None, burst: int = 1) -> None:
+        """Turn the rate-limit mode on (a full bucket) or, with None, off."""
+        self.rate_limit = None if per_second is None else TokenBucket.full(per_second, burst, self.clock.now())
+
     # -- processing mode ---------------------------------------------------------------------
 
     @property
@@ -310,6 +319,8 @@ class TenantRegistry:
         self.clock = clock
         #: The isolation mode new Synap tenants start with (``--synap-isolation``).
         self.isolation = isolation
+        #: The rate-limit mode new tenants start with: (per_second, burst), or None.
+        self.rate_limit: tuple[float, int] | None = None
         self.knowledge = knowledge
         self.ids = ids
         self.processor = processor
@@ -327,6 +338,8 @@ class TenantRegistry:
         if self.allowed is not None and key not in self.allowed:
             raise Unauthorized("unauthorized", "invalid API key")
         tenant = Tenant(key, service, self.clock, self.ids, self.processor, self.knowledge, self.isolation)
+        if self.rate_limit is not None:
+            tenant.limit_rate(*self.rate_limit)
         self._tenants[(service, key)] = tenant
         return tenant
 

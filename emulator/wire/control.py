@@ -7,7 +7,8 @@ since the real service exposes no cancel call (decisions.md "Status flow"); and 
 (GET reads it; PUT ``{"frozen_at": RFC 3339 | null, "tick_seconds": N}`` freezes it at an
 instant or lets it run, and sets how far it moves per processed item; POST ``clock/advance``
 ``{"seconds": N}``). The clock is the server's, shared by every tenant. ``synap/isolation``
-(PUT ``{"isolation": "strict" | "equals_customer"}``) sets Synap's user-context isolation.
+(PUT ``{"isolation": "strict" | "equals_customer"}``) sets Synap's user-context isolation;
+``rate-limit`` (PUT ``{"per_second": r, "burst": b}``, null to turn off) the rate-limit mode.
 
 A control call that carries a Zep ``Authorization`` header acts on that tenant only; without
 one it acts on every tenant (and, for the mode, on tenants created later).
@@ -52,6 +53,12 @@ class AdvanceRequest(BaseModel):
 class IsolationRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     isolation: Isolation
+
+
+class RateLimitRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    per_second: Optional[float] = Field(gt=0, allow_inf_nan=False)
+    burst: int = Field(default=1, ge=1)
 
 
 class ModeRequest(BaseModel):
@@ -160,6 +167,7 @@ async def reset(request: web.Request) -> web.Response:
     world.tenants.drop_all()
     world.processor.default_mode = world.config.processing
     world.tenants.isolation = world.config.synap_isolation
+    world.tenants.rate_limit = None
     world.clock.reset()
     return json_response({"reset": "all", "tenants": count})
 
@@ -218,6 +226,24 @@ async def set_isolation(request: web.Request) -> web.Response:
     return json_response({"isolation": body.isolation.value, "scope": "tenant" if key is not None else "server"})
 
 
+async def set_rate_limit(request: web.Request) -> web.Response:
+    """The rate-limit mode: ``{"per_second": r, "burst": b}`` gives each tenant a full token bucket
+    (core/ratelimit.py; a request that finds it empty is a 429 with ``Retry-After``);
+    ``{"per_second": null}`` turns it off. With a key, that key's tenants (both services, made if
+    new); without, every tenant, and the ones made later."""
+    body: RateLimitRequest = await read_model(request, RateLimitRequest)
+    world = _world(request)
+    key = request.get(API_KEY)
+    if key is not None:
+        targets = [world.tenants.get(service, key) for service in Service]
+    else:
+        world.tenants.rate_limit = None if body.per_second is None else (body.per_second, body.burst)
+        targets = world.tenants.all()
+    for tenant in targets:
+        tenant.limit_rate(body.per_second, body.burst)
+    return json_response({"per_second": body.per_second, "burst": body.burst, "scope": "tenant" if key is not None else "server"})
+
+
 def error_body(info: ErrorInfo) -> dict[str, Any]:
     return {"error": {"code": info.code, "message": info.message, "param": info.param, "details": info.details}}
 
@@ -230,6 +256,7 @@ ROUTES = [
     Route("POST", "/reset", reset, "reset"),
     Route("POST", "/batches/{batch_id}/cancel", cancel_batch, "batch.cancel"),
     Route("PUT", "/synap/isolation", set_isolation, "synap.set_isolation", IsolationRequest),
+    Route("PUT", "/rate-limit", set_rate_limit, "rate_limit.set", RateLimitRequest),
     Route("GET", "/clock", get_clock, "clock.get"),
     Route("PUT", "/clock", set_clock, "clock.set", ClockRequest),
     Route("POST", "/clock/advance", advance_clock, "clock.advance", AdvanceRequest),

@@ -33,6 +33,7 @@ STATUS_FOR_KIND: dict[ErrorKind, int] = {
     ErrorKind.NOT_FOUND: 404,
     ErrorKind.CONFLICT: 409,
     ErrorKind.UNPROCESSABLE: 422,
+    ErrorKind.RATE_LIMITED: 429,
 }
 
 

@@ -9,7 +9,14 @@ from typing import Any, Callable
 
 import httpx
 import pytest
-from maximem_synap import AuthenticationError, ConflictError, ContextNotFoundError, InvalidInputError, MaximemSynapSDK
+from maximem_synap import (
+    AuthenticationError,
+    ConflictError,
+    ContextNotFoundError,
+    InvalidInputError,
+    MaximemSynapSDK,
+    RateLimitError,
+)
 from maximem_synap.memories.models import CreateMemoryRequest
 
 from emulator.core.processor import ProcessingMode
@@ -213,3 +220,26 @@ async def test_a_wrong_key_is_an_authentication_error(tmp_path: Any, monkeypatch
                 await sdk.memories.create("User: hi.", user_id="u", customer_id="c")
         finally:
             await sdk.shutdown()
+
+
+async def test_an_empty_bucket_is_a_rate_limit_error_with_its_retry_after(
+    server: BackgroundServer, synap_key: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rate-limit mode answers 429 with an integer Retry-After, which the SDK raises as
+    RateLimitError (retries off here: with them, it would wait and try again)."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    httpx.put(f"{server.base_url}/_emulator/rate-limit", json={"per_second": 0.25, "burst": 2},
+              headers={"Authorization": f"Bearer {synap_key}"}).raise_for_status()
+    config = sdk_config(server.base_url)
+    config.retry_policy = None
+    sdk = MaximemSynapSDK(api_key=synap_key, config=config, _force_new=True)
+    await sdk.initialize()  # whoami takes the first token
+    try:
+        created = await sdk.memories.create("User: I like tea.", user_id="u", customer_id="c")
+        with pytest.raises(RateLimitError) as limited:
+            await sdk.memories.status(str(created.ingestion_id))
+        assert limited.value.retry_after_seconds == 4
+    finally:
+        httpx.put(f"{server.base_url}/_emulator/rate-limit", json={"per_second": None},
+                  headers={"Authorization": f"Bearer {synap_key}"}).raise_for_status()
+        await sdk.shutdown()

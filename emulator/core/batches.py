@@ -154,8 +154,6 @@ class Item:
     #: The records the item writes, made when it is queued (core/ingest.py).
     episode: Any = None
     message: Any = None
-    #: Set when the item succeeded and wrote an episode (v2/v4 ``source_uuid`` = ``episode_uuid``).
-    episode_uuid: str | None = None
     error: dict[str, Any] | None = None
 
     @property
@@ -165,6 +163,14 @@ class Item:
     @property
     def target(self) -> Ref:
         return self.input.target
+
+    @property
+    def episode_uuid(self) -> str | None:
+        """The episode a succeeded item wrote (v2/v4 ``source_uuid`` = ``episode_uuid``); None
+        before then, and for a message whose role the batch ignores."""
+        if self.status is not ItemStatus.SUCCEEDED or self.episode is None:
+            return None
+        return self.episode.uuid  # type: ignore[no-any-return]
 
 
 TransitionObserver = Callable[[str, Any, Enum, Enum], None]

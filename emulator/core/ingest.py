@@ -81,7 +81,7 @@ def complete(store: GraphStore, max_episode_chars: int | None, item: Item, now: 
         if graph.deleted or (thread is not None and thread.deleted):
             drop(store, item)
             return SKIPPED
-        failure = _failure(item.input, max_episode_chars)
+        failure = failure_of(item.input, max_episode_chars)
     except BaseException:  # an emulator bug: the processor fails the item, which must write nothing
         drop(store, item)
         raise
@@ -97,7 +97,6 @@ def complete(store: GraphStore, max_episode_chars: int | None, item: Item, now: 
         episode.processed, episode.processed_at = True, now
         if episode.reference_time is None:
             episode.reference_time = now
-        item.episode_uuid = episode.uuid
     return SUCCEEDED
 
 
@@ -110,12 +109,8 @@ def drop(store: GraphStore, item: Item) -> None:
         item.message.thread.drop_message(item.message)
 
 
-def check_live(sent: ItemInput, max_episode_chars: int | None) -> Outcome | None:
-    """What :func:`complete` would fail the item for; a live add refuses such data up front."""
-    return _failure(sent, max_episode_chars)
-
-
-def _failure(sent: ItemInput, max_episode_chars: int | None) -> Outcome | None:
+def failure_of(sent: ItemInput, max_episode_chars: int | None) -> Outcome | None:
+    """What an item fails for when processed, or None; a live add refuses such data up front."""
     if sent.kind is ItemKind.THREAD_MESSAGE:
         if len(sent.data) > MAX_MESSAGE_CONTENT_CHARS:
             return _failed(

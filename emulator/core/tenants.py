@@ -17,7 +17,7 @@ from .errors import InvalidInput, NotFound, Unauthorized
 from .graph import Graph, GraphStore, Thread
 from .idempotency import IdempotencyStore
 from .ids import IdFactory
-from .ingest import check_live, complete, drop, prepare
+from .ingest import complete, drop, failure_of, prepare
 from .knowledge import GraphKnowledge, KnowledgeSettings, knowledge_of
 from .limits import MAX_EPISODE_DATA_CHARS
 from .memories import Isolation, MemoryDesk
@@ -193,7 +193,7 @@ class Tenant:
         call answers with its records, so they must be ones that will be written. The caller
         has resolved the targets, so the batch cannot turn invalid."""
         for index, sent in enumerate(inputs):
-            failure = check_live(sent, self.max_episode_chars)
+            failure = failure_of(sent, self.max_episode_chars)
             if failure is not None and failure.error is not None:
                 prefix = f"item {index}: " if len(inputs) > 1 else ""
                 raise InvalidInput(failure.error["code"], prefix + failure.error["message"], details={"index": index})

@@ -82,23 +82,32 @@ def _key_tenants(request: web.Request) -> Optional[list[Tenant]]:
     return tenants
 
 
-def _tenant_or_none(request: web.Request) -> Optional[Tenant]:
-    """The existing Zep tenant named by the request's Authorization header, or None without a
-    header (404 for a key no Zep tenant has)."""
+def _require_tenant(request: web.Request) -> Tenant:
+    """The Zep tenant of the request's key: 401 without a header, 404 for a key no Zep tenant
+    has (a mistyped key must not look like an idle tenant)."""
     key = request.get(API_KEY)
     if key is None:
-        return None
+        raise Unauthorized("unauthorized", "this control call needs the tenant's Authorization header")
     tenant = _world(request).tenants.find(Service.ZEP, key)
     if tenant is None:
         raise NotFound("tenant_not_found", "no tenant has used this API key yet")
     return tenant
 
 
-def _require_tenant(request: web.Request) -> Tenant:
-    tenant = _tenant_or_none(request)
-    if tenant is None:
-        raise Unauthorized("unauthorized", "this control call needs the tenant's Authorization header")
-    return tenant
+def _settings_targets(request: web.Request, services: tuple[Service, ...]) -> tuple[list[Tenant], bool]:
+    """Whom a setting applies to: with a key, that key's tenants of *services*, made if new (so
+    a test can choose before its first call); without, every existing tenant of *services* (the
+    caller also changes the default for later ones). Returns the tenants and whether a key
+    named them."""
+    world = _world(request)
+    key = request.get(API_KEY)
+    if key is not None:
+        return [world.tenants.get(service, key) for service in services], True
+    return [t for t in world.tenants.all() if t.service in services], False
+
+
+def _scope(keyed: bool) -> str:
+    return "tenant" if keyed else "server"
 
 
 async def health(request: web.Request) -> web.Response:
@@ -137,19 +146,15 @@ def _queues(request: web.Request) -> Optional[list[WorkQueue]]:
 
 
 async def set_mode(request: web.Request) -> web.Response:
-    """With a key, the mode of that key's tenants (made if new, so a test can choose its mode
-    before its first call); without, the server's."""
+    """With a key, the mode of that key's tenants, both services, so Zep and Synap calls alike
+    obey; without, the server's."""
     body: ModeRequest = await read_model(request, ModeRequest)
-    world = _world(request)
-    key = request.get(API_KEY)
-    if key is not None:  # both services' tenants of the key, so Zep and Synap calls alike obey
-        for service in Service:
-            world.tenants.get(service, key).set_mode(body.mode)
-    else:
-        world.processor.default_mode = body.mode
-        for each in world.tenants.all():
-            each.set_mode(body.mode)
-    return json_response({"mode": body.mode.value, "scope": "tenant" if key is not None else "server"})
+    tenants, keyed = _settings_targets(request, tuple(Service))
+    if not keyed:
+        _world(request).processor.default_mode = body.mode
+    for tenant in tenants:
+        tenant.set_mode(body.mode)
+    return json_response({"mode": body.mode.value, "scope": _scope(keyed)})
 
 
 async def reset(request: web.Request) -> web.Response:
@@ -209,39 +214,30 @@ async def advance_clock(request: web.Request) -> web.Response:
 
 
 async def set_isolation(request: web.Request) -> web.Response:
-    """Synap's ``user_context_isolation``: with a key, that key's Synap tenant (made if new, so
-    a test can choose before its first call); without, the server's default for new Synap
-    tenants and every existing one."""
+    """Synap's ``user_context_isolation``: with a key, that key's Synap tenant; without, the
+    server's default for new Synap tenants and every existing one."""
     body: IsolationRequest = await read_model(request, IsolationRequest)
-    world = _world(request)
-    key = request.get(API_KEY)
-    if key is not None:
-        targets = [world.tenants.get(Service.SYNAP, key)]
-    else:
-        world.tenants.isolation = body.isolation
-        targets = [t for t in world.tenants.all() if t.service is Service.SYNAP]
-    for tenant in targets:
+    tenants, keyed = _settings_targets(request, (Service.SYNAP,))
+    if not keyed:
+        _world(request).tenants.isolation = body.isolation
+    for tenant in tenants:
         assert tenant.memories is not None
         tenant.memories.isolation = body.isolation
-    return json_response({"isolation": body.isolation.value, "scope": "tenant" if key is not None else "server"})
+    return json_response({"isolation": body.isolation.value, "scope": _scope(keyed)})
 
 
 async def set_rate_limit(request: web.Request) -> web.Response:
     """The rate-limit mode: ``{"per_second": r, "burst": b}`` gives each tenant a full token bucket
     (core/ratelimit.py; a request that finds it empty is a 429 with ``Retry-After``);
-    ``{"per_second": null}`` turns it off. With a key, that key's tenants (both services, made if
-    new); without, every tenant, and the ones made later."""
+    ``{"per_second": null}`` turns it off. With a key, that key's tenants (both services);
+    without, every tenant, and the ones made later."""
     body: RateLimitRequest = await read_model(request, RateLimitRequest)
-    world = _world(request)
-    key = request.get(API_KEY)
-    if key is not None:
-        targets = [world.tenants.get(service, key) for service in Service]
-    else:
-        world.tenants.rate_limit = None if body.per_second is None else (body.per_second, body.burst)
-        targets = world.tenants.all()
-    for tenant in targets:
+    tenants, keyed = _settings_targets(request, tuple(Service))
+    if not keyed:
+        _world(request).tenants.rate_limit = None if body.per_second is None else (body.per_second, body.burst)
+    for tenant in tenants:
         tenant.limit_rate(body.per_second, body.burst)
-    return json_response({"per_second": body.per_second, "burst": body.burst, "scope": "tenant" if key is not None else "server"})
+    return json_response({"per_second": body.per_second, "burst": body.burst, "scope": _scope(keyed)})
 
 
 def error_body(info: ErrorInfo) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -170,8 +171,6 @@ class Scenario:
 
 def _instant(text: str | None) -> Any:
     """An RFC 3339 instant as a comparable value (None stays None)."""
-    from datetime import datetime
-
     return None if text is None else datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 

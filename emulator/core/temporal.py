@@ -322,6 +322,10 @@ class FactGraph:
     def edge(self, uuid: str) -> Edge | None:
         return self._edges.get(uuid)
 
+    def edges_from(self, entity: Entity) -> Sequence[Edge]:
+        """The edges whose source is *entity*, in creation order (indexed: no scan)."""
+        return self._by_source.get(entity.key, ())
+
     # -- writing ---------------------------------------------------------------------------
 
     def apply(

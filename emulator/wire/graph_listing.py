@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterable, Sequence, TypeVar
 
 from ..core.errors import InvalidInput
 from ..core.graph import Episode
-from ..core.temporal import Edge, Entity
+from ..core.temporal import Edge, Entity, FactGraph
 from ..core.timestamps import format_rfc3339 as ts
 
 T = TypeVar("T")
@@ -107,10 +107,10 @@ def node_episodes(node: Entity) -> tuple[list[str], bool]:
     return node.episodes[::-1], False
 
 
-def node_summary(node: Entity, edges: Iterable[Edge]) -> str:
+def node_summary(node: Entity, facts: FactGraph) -> str:
     """A deterministic stand-in for the LLM's entity summary: the node's current facts as its
     source, in the order they were made."""
-    return ". ".join(e.fact for e in edges if e.source is node and e.invalid_at is None)
+    return ". ".join(e.fact for e in facts.edges_from(node) if e.invalid_at is None)
 
 
 # -- filters ------------------------------------------------------------------------------------

@@ -151,7 +151,7 @@ def node_json(node: Entity, knowledge: GraphKnowledge, degree: int) -> dict[str,
     return {
         "uuid": node.uuid,
         "name": node.name,
-        "summary": node_summary(node, knowledge.edges()),
+        "summary": node_summary(node, knowledge.facts),
         "labels": node_labels(node),
         "attributes": {},
         "created_at": ts(node.created_at),

@@ -19,7 +19,8 @@ defaults to text) and ``thread.add_messages`` (``POST /threads/{t}/messages``, 2
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from dataclasses import dataclass
+from typing import Any, Callable, Optional, TypeVar
 
 from aiohttp import web
 from pydantic import Field, StrictBool, StrictStr
@@ -28,7 +29,7 @@ from ..core.batches import KeySpace, Ref
 from ..core.errors import NotFound
 from ..core.graph import Graph
 from ..core.knowledge import GraphKnowledge
-from ..core.limits import MAX_MESSAGES_PER_ADD
+from ..core.limits import DEFAULT_PAGE_SIZE, MAX_MESSAGES_PER_ADD, MAX_PAGE_SIZE
 from .graph_listing import (
     EDGE_FILTERS,
     EDGE_ORDERS,
@@ -49,7 +50,7 @@ from .graph_listing import (
     order_name,
     page,
 )
-from .http import Route, json_response, page_size, query_int, read_model, tenant_of
+from .http import Route, json_response, query_int, read_model, tenant_of
 from .zep_common import Body, DataType, Role, V4_NAMES, check_uuid, item_input
 from .zep_v4_records import (
     cursor_position,
@@ -63,6 +64,7 @@ from .zep_v4_records import (
     thread_of,
 )
 
+T = TypeVar("T")
 #: 4.0.1: "The default ``page_size`` is 50, and the maximum ``page_size`` is 100" (edges, nodes).
 MAX_GRAPH_PAGE = 100
 
@@ -147,29 +149,43 @@ def _graph_knowledge(request: web.Request) -> tuple[Graph, GraphKnowledge]:
     return graph, tenant_of(request).knowledge(graph)
 
 
-def _graph_page_size(request: web.Request) -> int:
-    size = query_int(request, "page_size", 50, 1, MAX_GRAPH_PAGE)
+@dataclass(frozen=True)
+class _Listing:
+    """What a list call asked for: its filters (checked), page size, order and direction."""
+
+    filters: dict[str, list[str]]
+    size: int
+    order_by: str
+    descending: bool
+
+    def respond(self, request: web.Request, kind: str, graph: Graph, records: list[T], render: Callable[[T], Any]) -> web.Response:
+        """One page of *records* (already filtered and ordered) with a cursor scoped to this
+        listing, so a cursor from another order or filter is refused."""
+        scope = f"{kind}:{graph.uuid}:{self.order_by}:{self.descending}:{sorted(self.filters.items())}"
+        chunk, following = page(records, cursor_position(request, scope), self.size)
+        return json_response(page_json([render(r) for r in chunk], scope, following, len(records)))
+
+
+async def _listing(request: web.Request, supported: tuple[str, ...], orders: tuple[str, ...], max_size: int) -> _Listing:
+    body: ListRequest = await read_model(request, ListRequest)
+    filters = check_filters(body.filters, supported)
+    size = query_int(request, "page_size", DEFAULT_PAGE_SIZE, 1, max_size)
     assert size is not None
-    return size
+    return _Listing(filters, size, order_name(request.query.get("order_by"), orders, "order_by"),
+                    direction(request.query.get("order"), "order"))
 
 
 async def list_episodes(request: web.Request) -> web.Response:
     graph = graph_of(request)
-    body: ListRequest = await read_model(request, ListRequest)
-    filters = check_filters(body.filters, EPISODE_FILTERS)
-    check_mentions_limit(filters)
-    size = page_size(request, "page_size")
-    order_by = order_name(request.query.get("order_by"), EPISODE_ORDERS, "order_by")
-    descending = direction(request.query.get("order"), "order")
+    listing = await _listing(request, EPISODE_FILTERS, EPISODE_ORDERS, MAX_PAGE_SIZE)
+    check_mentions_limit(listing.filters)
     episodes = graph.live_episodes()
-    if filters:
+    if listing.filters:
         knowledge = tenant_of(request).knowledge(graph)
         mentions = {uuid: set(applied.entities) for uuid, applied in knowledge.by_episode.items()}
-        episodes = [e for e in episodes if episode_matches(e, filters, mentions)]
-    listed = episodes_in_order(episodes, order_by, descending)
-    scope = f"episodes:{graph.uuid}:{order_by}:{descending}:{sorted(filters.items())}"
-    chunk, following = page(listed, cursor_position(request, scope), size)
-    return json_response(page_json([episode_json(e) for e in chunk], scope, following, len(listed)))
+        episodes = [e for e in episodes if episode_matches(e, listing.filters, mentions)]
+    listed = episodes_in_order(episodes, listing.order_by, listing.descending)
+    return listing.respond(request, "episodes", graph, listed, episode_json)
 
 
 async def get_episode(request: web.Request) -> web.Response:
@@ -182,16 +198,12 @@ async def get_episode(request: web.Request) -> web.Response:
 
 async def list_edges(request: web.Request) -> web.Response:
     graph, knowledge = _graph_knowledge(request)
-    body: ListRequest = await read_model(request, ListRequest)
-    filters = check_filters(body.filters, EDGE_FILTERS)
-    size = _graph_page_size(request)
-    order_by = order_name(request.query.get("order_by"), EDGE_ORDERS, "order_by")
-    descending = direction(request.query.get("order"), "order")
-    edges = [e for e in knowledge.edges() if edge_matches(e, filters)] if filters else knowledge.edges()
-    listed = edges_in_order(edges, order_by, descending)
-    scope = f"edges:{graph.uuid}:{order_by}:{descending}:{sorted(filters.items())}"
-    chunk, following = page(listed, cursor_position(request, scope), size)
-    return json_response(page_json([edge_json(e, graph) for e in chunk], scope, following, len(listed)))
+    listing = await _listing(request, EDGE_FILTERS, EDGE_ORDERS, MAX_GRAPH_PAGE)
+    edges = knowledge.edges()
+    if listing.filters:
+        edges = [e for e in edges if edge_matches(e, listing.filters)]
+    listed = edges_in_order(edges, listing.order_by, listing.descending)
+    return listing.respond(request, "edges", graph, listed, lambda e: edge_json(e, graph))
 
 
 async def get_edge(request: web.Request) -> web.Response:
@@ -205,20 +217,14 @@ async def get_edge(request: web.Request) -> web.Response:
 
 async def list_nodes(request: web.Request) -> web.Response:
     graph, knowledge = _graph_knowledge(request)
-    body: ListRequest = await read_model(request, ListRequest)
-    filters = check_filters(body.filters, NODE_FILTERS)
-    size = _graph_page_size(request)
-    order_by = order_name(request.query.get("order_by"), NODE_ORDERS, "order_by")
-    descending = direction(request.query.get("order"), "order")
+    listing = await _listing(request, NODE_FILTERS, NODE_ORDERS, MAX_GRAPH_PAGE)
     edges = knowledge.edges()
     degree = degrees(edges)
-    nodes = [n for n in knowledge.entities() if node_matches(n, filters, edges)] if filters else knowledge.entities()
-    listed = nodes_in_order(nodes, order_by, descending, degree)
-    scope = f"nodes:{graph.uuid}:{order_by}:{descending}:{sorted(filters.items())}"
-    chunk, following = page(listed, cursor_position(request, scope), size)
-    return json_response(
-        page_json([node_json(n, graph, knowledge, degree.get(n.uuid, 0)) for n in chunk], scope, following, len(listed))
-    )
+    nodes = knowledge.entities()
+    if listing.filters:
+        nodes = [n for n in nodes if node_matches(n, listing.filters, edges)]
+    listed = nodes_in_order(nodes, listing.order_by, listing.descending, degree)
+    return listing.respond(request, "nodes", graph, listed, lambda n: node_json(n, graph, knowledge, degree.get(n.uuid, 0)))
 
 
 async def get_node(request: web.Request) -> web.Response:

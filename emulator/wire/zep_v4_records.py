@@ -197,7 +197,7 @@ def node_json(node: Entity, graph: Graph, knowledge: GraphKnowledge, degree: int
         "uuid": node.uuid,
         "name": node.name,
         "labels": node_labels(node),
-        "summary": node_summary(node, knowledge.edges()),
+        "summary": node_summary(node, knowledge.facts),
         "attributes": {},
         "created_at": ts(node.created_at),
         "episode_uuids": episodes,

@@ -18,10 +18,6 @@ class Clock(Protocol):
 
     def now(self) -> datetime: ...
 
-    def reset(self) -> None:
-        """Back to the wall clock: not frozen, no offset, no tick."""
-        self._offset, self._frozen, self._tick = timedelta(0), None, timedelta(0)
-
     def item_done(self) -> bool: ...
 
 
@@ -92,6 +88,49 @@ class EmulatorClock:
         else:
             self._offset += step
         return self.now()
+
+    def copy(self) -> "EmulatorClock":
+        """An independent clock that reads what this one reads now and moves the same way."""
+        twin = EmulatorClock()
+        twin._offset, twin._frozen, twin._tick = self._offset, self._frozen, self._tick
+        return twin
+
+
+class KeyClock:
+    """One API key's clock: it reads the server's clock until a control call sets this key's
+    own (:meth:`own`), from then on it is an independent :class:`EmulatorClock` that started
+    where the server's stood. So a test that freezes or advances time for its own tenant
+    (the pytest plugin gives each test one) changes nothing for any other test sharing the
+    server, while a server-wide setting still reaches every key that has none of its own."""
+
+    def __init__(self, server: EmulatorClock) -> None:
+        self.server = server
+        self._own: EmulatorClock | None = None
+
+    @property
+    def current(self) -> EmulatorClock:
+        """The clock this key reads: its own, or the server's."""
+        return self._own if self._own is not None else self.server
+
+    @property
+    def independent(self) -> bool:
+        return self._own is not None
+
+    def own(self) -> EmulatorClock:
+        """This key's own clock, split off the server's on first use."""
+        if self._own is None:
+            self._own = self.server.copy()
+        return self._own
+
+    def follow_server(self) -> None:
+        """Drop this key's own setting: read the server's clock again."""
+        self._own = None
+
+    def now(self) -> datetime:
+        return (self._own or self.server).now()
+
+    def item_done(self) -> bool:
+        return (self._own or self.server).item_done()
 
 
 def _utc(value: datetime) -> datetime:

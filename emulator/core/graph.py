@@ -147,7 +147,7 @@ class GraphStore:
     """The records of one tenant, indexed by client id and by uuid."""
 
     def __init__(self, new_id: Callable[[], str]) -> None:
-        self._new_id = new_id
+        self.new_id = new_id
         self.users_by_uuid: dict[str, User] = {}
         self.users_by_id: dict[str, User] = {}
         self.graphs_by_uuid: dict[str, Graph] = {}
@@ -161,9 +161,9 @@ class GraphStore:
     def create_user(self, user_id: str | None, now: datetime, **fields: Any) -> User:
         if user_id is not None and user_id in self.users_by_id:
             raise Conflict("user_exists", f"a user with user_id {user_id!r} already exists", param="user_id")
-        uid = self._new_id()
+        uid = self.new_id()
         user = User(uuid=uid, user_id=user_id if user_id is not None else uid, created_at=now, updated_at=now, **fields)
-        user.graph = Graph(uuid=self._new_id(), graph_id=None, created_at=now, updated_at=now, user=user)
+        user.graph = Graph(uuid=self.new_id(), graph_id=None, created_at=now, updated_at=now, user=user)
         self.users_by_uuid[user.uuid] = user
         self.users_by_id[user.user_id] = user
         self.graphs_by_uuid[user.graph.uuid] = user.graph
@@ -190,7 +190,7 @@ class GraphStore:
     def create_graph(self, graph_id: str | None, now: datetime, **fields: Any) -> Graph:
         if graph_id is not None and graph_id in self.graphs_by_id:
             raise Conflict("graph_exists", f"a graph with graph_id {graph_id!r} already exists", param="graph_id")
-        uid = self._new_id()
+        uid = self.new_id()
         graph = Graph(uuid=uid, graph_id=graph_id if graph_id is not None else uid, created_at=now, updated_at=now, **fields)
         self.graphs_by_uuid[graph.uuid] = graph
         self.graphs_by_id[graph.graph_id] = graph  # type: ignore[index]
@@ -225,7 +225,7 @@ class GraphStore:
     def create_thread(self, thread_id: str | None, user: User, now: datetime) -> Thread:
         if thread_id is not None and thread_id in self.threads_by_id:
             raise Conflict("thread_exists", f"a thread with thread_id {thread_id!r} already exists", param="thread_id")
-        uid = self._new_id()
+        uid = self.new_id()
         thread = Thread(uuid=uid, thread_id=thread_id if thread_id is not None else uid, user=user, created_at=now, updated_at=now)
         self.threads_by_uuid[thread.uuid] = thread
         self.threads_by_id[thread.thread_id] = thread

@@ -43,9 +43,11 @@ class WorkQueue:
     """One tenant's queued items: a FIFO per destination graph, and the order in which graphs
     with work are visited."""
 
-    def __init__(self, mode: ProcessingMode, ingest: Ingest) -> None:
+    def __init__(self, mode: ProcessingMode, ingest: Ingest, clock: Clock) -> None:
         self.mode = mode
         self.ingest = ingest
+        #: The tenant's clock: items are stamped, and the clock ticks, on it.
+        self.clock = clock
         self.queues: dict[str, deque[Item]] = {}
         self.ready: deque[str] = deque()
         self.workers: dict[str, asyncio.Task[None]] = {}
@@ -98,8 +100,9 @@ class Processor:
         self.item_seconds = item_seconds
         self.queues: list[WorkQueue] = []
 
-    def new_queue(self, ingest: Ingest) -> WorkQueue:
-        wq = WorkQueue(self.default_mode, ingest)
+    def new_queue(self, ingest: Ingest, clock: Clock | None = None) -> WorkQueue:
+        """A tenant's queue, on the tenant's clock (default: the processor's)."""
+        wq = WorkQueue(self.default_mode, ingest, clock or self.clock)
         self.queues.append(wq)
         return wq
 
@@ -154,7 +157,7 @@ class Processor:
         """Process queued items one after another. They share one clock reading unless the
         clock ticks per item, in which case each starts at the reading after the last one's tick."""
         done = 0
-        clock = self.clock
+        clock = wq.clock
         now = clock.now()
         ready, workers = wq.ready, wq.workers
         while ready and (limit is None or done < limit):
@@ -180,10 +183,10 @@ class Processor:
                 item = wq.pop(graph_uuid)
                 if item.status is not ItemStatus.QUEUED:
                     continue
-                item.batch.move_item(item, ItemStatus.PROCESSING, self.clock.now())
+                item.batch.move_item(item, ItemStatus.PROCESSING, wq.clock.now())
                 await asyncio.sleep(self.item_seconds)
-                self._complete(wq, item, self.clock.now())
-                self.clock.item_done()
+                self._complete(wq, item, wq.clock.now())
+                wq.clock.item_done()
         finally:
             wq.workers.pop(graph_uuid, None)
         if graph_uuid in wq.queues:  # the mode changed under this worker: its graph's rest goes to the new mode

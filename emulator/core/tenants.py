@@ -12,7 +12,7 @@ from functools import partial
 from typing import Any, Callable, Iterator
 
 from .batches import Batch, BatchStatus, Item, ItemInput, ItemStatus, Ref, TargetKind
-from .clock import Clock
+from .clock import EmulatorClock, KeyClock
 from .errors import InvalidInput, NotFound, Unauthorized
 from .graph import Graph, GraphStore, Thread
 from .idempotency import IdempotencyStore
@@ -46,7 +46,7 @@ class Tenant:
         self,
         key: str,
         service: Service,
-        clock: Clock,
+        clock: KeyClock,
         ids: IdFactory,
         processor: Processor,
         knowledge: KnowledgeSettings,
@@ -64,13 +64,18 @@ class Tenant:
         self.idempotency = IdempotencyStore()
         #: Zep's episode data limit (10,000 characters); documents have none.
         self.max_episode_chars = MAX_EPISODE_DATA_CHARS if service is Service.ZEP else None
-        self.work = processor.new_queue(partial(complete, self.store, self.max_episode_chars))
+        self.work = processor.new_queue(partial(complete, self.store, self.max_episode_chars), clock)
         self.observers: list[Observer] = []
         self.next_serial = 0
         #: The rate-limit mode's bucket (core/ratelimit.py); None: unlimited.
         self.rate_limit: TokenBucket | None = None
         #: The document desk of a Synap tenant (core/memories.py); None for Zep.
         self.memories = MemoryDesk(isolation) if service is Service.SYNAP else None
+
+    def reseed(self, ids: IdFactory) -> None:
+        """Mint this tenant's ids from *ids* from now on."""
+        self.ids = ids
+        self.store.new_id = ids.uuid
 
     def observe(self, observer: Observer) -> None:
         """Call ``observer(what, obj, old, new)`` on every status change of this tenant's
@@ -309,7 +314,7 @@ class Tenant:
 class TenantRegistry:
     def __init__(
         self,
-        clock: Clock,
+        clock: EmulatorClock,
         ids: IdFactory,
         processor: Processor,
         api_keys: list[str] | None,
@@ -326,6 +331,15 @@ class TenantRegistry:
         self.processor = processor
         self.allowed = frozenset(api_keys) if api_keys else None
         self._tenants: dict[tuple[Service, str], Tenant] = {}
+        #: Each key's clock, shared by its Zep and Synap tenants.
+        self._clocks: dict[str, KeyClock] = {}
+
+    def clock_of(self, key: str) -> KeyClock:
+        """The key's clock (made on first use; it reads the server's until told otherwise)."""
+        clock = self._clocks.get(key)
+        if clock is None:
+            clock = self._clocks[key] = KeyClock(self.clock)
+        return clock
 
     def get(self, service: Service, key: str) -> Tenant:
         """The tenant for *key*, created on first use; raises :class:`Unauthorized` for an
@@ -337,11 +351,17 @@ class TenantRegistry:
             raise Unauthorized("unauthorized", "an API key is required")
         if self.allowed is not None and key not in self.allowed:
             raise Unauthorized("unauthorized", "invalid API key")
-        tenant = Tenant(key, service, self.clock, self.ids, self.processor, self.knowledge, self.isolation)
+        tenant = Tenant(key, service, self.clock_of(key), self.id_stream(service, key), self.processor, self.knowledge,
+                        self.isolation)
         if self.rate_limit is not None:
             tenant.limit_rate(*self.rate_limit)
         self._tenants[(service, key)] = tenant
         return tenant
+
+    def id_stream(self, service: Service, key: str) -> IdFactory:
+        """A tenant's own id stream, derived from the server's seed and the key: with
+        ``--seed``, a key's ids do not depend on what other tenants do."""
+        return self.ids.derived(f"{service.value}/{key}")
 
     def find(self, service: Service, key: str) -> Tenant | None:
         return self._tenants.get((service, key))
@@ -352,6 +372,8 @@ class TenantRegistry:
     def drop(self, tenant: Tenant) -> None:
         self.processor.forget(tenant.work)
         del self._tenants[(tenant.service, tenant.key)]
+        if not any(key == tenant.key for _, key in self._tenants):
+            self._clocks.pop(tenant.key, None)
 
     def drop_all(self) -> None:
         for tenant in self.all():

@@ -37,5 +37,12 @@ class World:
         self.knowledge = KnowledgeSettings(reassert=self.config.reassert)
         for name in self.config.plugins:
             load_plugin(name, self.knowledge.registry)
-        self.tenants = TenantRegistry(self.clock, self.ids, self.processor, self.config.api_keys, self.knowledge,
+        self.tenants: TenantRegistry = TenantRegistry(self.clock, self.ids, self.processor, self.config.api_keys, self.knowledge,
                                       self.config.synap_isolation)
+
+    def reseed(self, seed: int | str) -> None:
+        """A new server seed: every tenant's id stream is derived afresh from it and its key
+        (as ``--seed`` does at start), and tenants made later derive theirs from it too."""
+        self.ids = self.tenants.ids = IdFactory(seed)
+        for tenant in self.tenants.all():
+            tenant.reseed(self.tenants.id_stream(tenant.service, tenant.key))

@@ -16,13 +16,15 @@ one it acts on every tenant (and, for the mode, on tenants created later).
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Annotated, Any, Optional, Union
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from .. import __version__
+from ..core.clock import EmulatorClock
 from ..core.errors import NotFound, Unauthorized
+from ..core.ids import IdFactory
 from ..core.memories import Isolation
 from ..core.processor import ProcessingMode, WorkQueue
 from ..core.tenants import Service, Tenant
@@ -59,6 +61,11 @@ class RateLimitRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     per_second: Optional[float] = Field(gt=0, allow_inf_nan=False)
     burst: int = Field(default=1, ge=1)
+
+
+class SeedRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    seed: Union[StrictInt, Annotated[str, Field(min_length=1, max_length=200)]]
 
 
 class ModeRequest(BaseModel):
@@ -184,33 +191,49 @@ async def cancel_batch(request: web.Request) -> web.Response:
     return json_response({"batch_id": batch.uuid, "status": batch.status.value})
 
 
-def _clock_json(world: World) -> dict[str, Any]:
-    clock = world.clock
-    return {"now": format_rfc3339(clock.now()), "frozen": clock.frozen, "tick_seconds": clock.tick}
+def _clock(request: web.Request) -> tuple[EmulatorClock, bool]:
+    """The clock a clock call reads or sets: with a key, that key's own (split off the
+    server's on first use, so a test's setting stays its own); without, the server's."""
+    tenants, keyed = _settings_targets(request, tuple(Service))
+    if keyed:
+        return tenants[0].clock.own(), True
+    return _world(request).clock, False
+
+
+def _clock_json(clock: EmulatorClock, keyed: bool) -> dict[str, Any]:
+    return {"now": format_rfc3339(clock.now()), "frozen": clock.frozen, "tick_seconds": clock.tick, "scope": _scope(keyed)}
 
 
 async def get_clock(request: web.Request) -> web.Response:
-    return json_response(_clock_json(_world(request)))
+    """The server's clock, or (with a key) what that key reads: its own clock if it has one."""
+    key = request.get(API_KEY)
+    world = _world(request)
+    if key is None:
+        return json_response(_clock_json(world.clock, False))
+    key_clock = world.tenants.clock_of(key) if _key_tenants(request) else None
+    assert key_clock is not None
+    return json_response(_clock_json(key_clock.current, key_clock.independent))
 
 
 async def set_clock(request: web.Request) -> web.Response:
     """Freeze at ``frozen_at`` (or, with null, let the clock run on from where it stands) and set
     the per-item tick; both fields are applied, so the answer is the whole new state."""
     body: ClockRequest = await read_model(request, ClockRequest)
-    clock = _world(request).clock
     at = None if body.frozen_at is None else parse_rfc3339(body.frozen_at, "frozen_at")
+    clock, keyed = _clock(request)
     if at is not None:
         clock.freeze(at)
     else:
         clock.unfreeze()
     clock.tick = body.tick_seconds
-    return json_response(_clock_json(_world(request)))
+    return json_response(_clock_json(clock, keyed))
 
 
 async def advance_clock(request: web.Request) -> web.Response:
     body: AdvanceRequest = await read_model(request, AdvanceRequest)
-    _world(request).clock.advance(body.seconds)
-    return json_response(_clock_json(_world(request)))
+    clock, keyed = _clock(request)
+    clock.advance(body.seconds)
+    return json_response(_clock_json(clock, keyed))
 
 
 async def set_isolation(request: web.Request) -> web.Response:
@@ -240,6 +263,20 @@ async def set_rate_limit(request: web.Request) -> web.Response:
     return json_response({"per_second": body.per_second, "burst": body.burst, "scope": _scope(keyed)})
 
 
+async def set_seed(request: web.Request) -> web.Response:
+    """Seed the ids: with a key, that key's tenants mint from ``seed`` from now on (so the same
+    calls give the same ids in every run, whatever the key); without, every tenant's stream
+    is re-derived from the new server seed and the key, as ``--seed`` does at start."""
+    body: SeedRequest = await read_model(request, SeedRequest)
+    tenants, keyed = _settings_targets(request, tuple(Service))
+    if keyed:
+        for tenant in tenants:
+            tenant.reseed(IdFactory(body.seed).derived(tenant.service.value))
+    else:
+        _world(request).reseed(body.seed)
+    return json_response({"seed": body.seed, "scope": _scope(keyed)})
+
+
 def error_body(info: ErrorInfo) -> dict[str, Any]:
     return {"error": {"code": info.code, "message": info.message, "param": info.param, "details": info.details}}
 
@@ -253,6 +290,7 @@ ROUTES = [
     Route("POST", "/batches/{batch_id}/cancel", cancel_batch, "batch.cancel"),
     Route("PUT", "/synap/isolation", set_isolation, "synap.set_isolation", IsolationRequest),
     Route("PUT", "/rate-limit", set_rate_limit, "rate_limit.set", RateLimitRequest),
+    Route("PUT", "/seed", set_seed, "seed.set", SeedRequest),
     Route("GET", "/clock", get_clock, "clock.get"),
     Route("PUT", "/clock", set_clock, "clock.set", ClockRequest),
     Route("POST", "/clock/advance", advance_clock, "clock.advance", AdvanceRequest),

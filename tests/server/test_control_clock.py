@@ -18,7 +18,7 @@ def test_freeze_tick_advance_and_reset() -> None:
         assert running["frozen"] is False and running["tick_seconds"] == 0
         assert abs(datetime.fromisoformat(running["now"].replace("Z", "+00:00")) - datetime.now(timezone.utc)).total_seconds() < 60
         frozen = http.put("/_emulator/clock", json={"frozen_at": "2030-01-01T00:00:00+02:00", "tick_seconds": 60}).json()
-        assert frozen == {"now": "2029-12-31T22:00:00Z", "frozen": True, "tick_seconds": 60.0}
+        assert frozen == {"now": "2029-12-31T22:00:00Z", "frozen": True, "tick_seconds": 60.0, "scope": "server"}
         auth = {"Authorization": "Api-Key clock-test"}
         graph = http.post("/api/v4/graphs", json={}, headers=auth).json()["uuid"]
         batch = http.post("/api/v4/batches", json={}, headers=auth).json()["uuid"]
@@ -36,3 +36,26 @@ def test_freeze_tick_advance_and_reset() -> None:
         assert http.get("/_emulator/clock").json()["now"] == "2029-12-31T23:03:00Z"  # refused calls changed nothing
         http.post("/_emulator/reset").raise_for_status()
         assert http.get("/_emulator/clock").json()["frozen"] is False
+
+
+def test_a_keys_own_clock_leaves_other_keys_on_the_servers() -> None:
+    """A keyed clock call splits that key's clock off the server's: other keys keep reading the
+    server's clock (and follow its changes); the keyed one no longer does; a tenant reset
+    hands it back to the server's."""
+    mine, other = {"Authorization": "Api-Key clock-mine"}, {"Authorization": "Api-Key clock-other"}
+    with BackgroundServer() as srv, httpx.Client(base_url=srv.base_url) as http:
+        http.put("/_emulator/clock", json={"frozen_at": "2030-01-01T00:00:00Z"}).raise_for_status()
+        assert http.get("/_emulator/clock", headers=mine).status_code == 404  # no such tenant yet
+        own = http.put("/_emulator/clock", json={"frozen_at": "2001-02-03T04:05:06Z"}, headers=mine).json()
+        assert own == {"now": "2001-02-03T04:05:06Z", "frozen": True, "tick_seconds": 0.0, "scope": "tenant"}
+        http.post("/api/v4/graphs", json={}, headers=other).raise_for_status()
+        assert http.get("/_emulator/clock", headers=other).json()["now"] == "2030-01-01T00:00:00Z"
+        http.post("/_emulator/clock/advance", json={"seconds": 60}).raise_for_status()
+        assert http.get("/_emulator/clock", headers=other).json() == {
+            "now": "2030-01-01T00:01:00Z", "frozen": True, "tick_seconds": 0.0, "scope": "server"}
+        assert http.get("/_emulator/clock", headers=mine).json()["now"] == "2001-02-03T04:05:06Z"
+        made = http.post("/api/v4/graphs", json={}, headers=mine).json()
+        assert made["created_at"] == "2001-02-03T04:05:06Z"
+        http.post("/_emulator/reset", headers=mine).raise_for_status()
+        http.post("/api/v4/graphs", json={}, headers=mine).raise_for_status()
+        assert http.get("/_emulator/clock", headers=mine).json()["now"] == "2030-01-01T00:01:00Z"

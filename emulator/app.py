@@ -9,26 +9,36 @@ The middleware, per request (design.md "How a request flows"):
 4. authenticates: ``Authorization: Api-Key <key>`` (what both zep-cloud lines send) or
    ``Bearer <key>`` (Synap: Bearer only) → the key's tenant of the dialect's service; missing
    or malformed is a 401 (decisions.md);
-5. in the rate-limit mode, takes a token from the tenant's bucket (429 with ``Retry-After``
+5. applies a request fault that fires (core/faults.py): before the handler, or — with
+   ``after_commit`` — on a successful answer, which is then lost after its change was kept;
+6. in the rate-limit mode, takes a token from the tenant's bucket (429 with ``Retry-After``
    when it is empty; core/ratelimit.py); then, for dialects with idempotency (Zep v4), replays a
    stored answer for a repeated ``Idempotency-Key``;
-6. turns core errors into the dialect's error body and status, and anything unexpected into a
-   logged 500 in the same shape.
+7. turns core errors into the dialect's error body and status, and anything unexpected into a
+   logged 500 in the same shape;
+8. records the call and its answer in the journal (core/journal.py).
 """
 
 from __future__ import annotations
 
-import itertools
+import asyncio
 import logging
+import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
+from http import HTTPStatus
 from typing import Any
 
 from aiohttp import web
 
 from .core.errors import EmulatorError, RateLimited, Unauthorized
+from .core.faults import ActiveFault, RequestFault
 from .core.idempotency import IdempotencyStore
+from .core.journal import Entry, Journal, preview
 from .core.limits import MAX_BODY_BYTES
+from .core.tenants import Service
 from .core.world import World
+from .delivery import Dispatcher
 from .wire import control, synap, zep_v2, zep_v4
 from .wire.http import API_KEY, REQUEST_ID, TENANT, WORLD, Dialect, ErrorInfo, Handler
 
@@ -47,7 +57,10 @@ _FALLBACK = Dialect(
 _MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _HTTP_CODES = {404: "route_not_found", 405: "method_not_allowed", 413: "body_too_large"}
 
-_REQUEST_IDS = web.AppKey("request_ids", itertools.count)
+_RequestKey: Any = getattr(web, "RequestKey", None)
+_BODY: Any = _RequestKey("body", bytes) if _RequestKey else "body"
+_FAULT: Any = _RequestKey("fault", str) if _RequestKey else "fault"
+_DROPPED: Any = _RequestKey("dropped", bool) if _RequestKey else "dropped"
 
 
 def dialect_for(path: str) -> Dialect:
@@ -72,8 +85,16 @@ def api_key(request: web.Request, dialect: Dialect) -> str | None:
 @web.middleware
 async def dispatch(request: web.Request, handler: Handler) -> web.StreamResponse:
     dialect = dialect_for(request.path)
-    request_id = f"req_{next(request.app[_REQUEST_IDS]):08d}"
-    request[REQUEST_ID] = request_id
+    journal = request.app[WORLD].journal
+    serial = journal.next_serial()
+    request[REQUEST_ID] = request_id = f"req_{serial:08d}"
+    started = time.perf_counter()
+    response = await _answer(request, handler, dialect, request_id)
+    _record(journal, request, dialect, serial, response, started)
+    return response
+
+
+async def _answer(request: web.Request, handler: Handler, dialect: Dialect, request_id: str) -> web.StreamResponse:
     headers = {"X-Request-Id": request_id}
     try:
         route_error = request.match_info.http_exception
@@ -82,19 +103,27 @@ async def dispatch(request: web.Request, handler: Handler) -> web.StreamResponse
         if request.method in _MUTATING:
             # The whole body first: once a handler has looked state up, it must not suspend
             # (a concurrent delete or reset would then slip in between its check and its write).
-            await request.read()
+            request[_BODY] = await request.read()
         key = api_key(request, dialect) if dialect.auth_schemes else None
         request[API_KEY] = key
         if dialect.service is not None:
             if key is None:
                 raise Unauthorized("unauthorized", "missing Authorization header")
-            tenant = request[TENANT] = request.app[WORLD].tenants.get(dialect.service, key)
+            world = request.app[WORLD]
+            tenant = request[TENANT] = world.tenants.get(dialect.service, key)
+            fault = _request_fault(request, dialect, key)
+            if fault is not None and not fault.spec.after_commit:
+                injected = await _inject(request, dialect, fault, headers)
+                if injected is not None:
+                    return injected
             if tenant.rate_limit is not None:  # before idempotency: a 429 must not become a key's answer
                 tenant.rate_limit.take(tenant.clock.now())
             if dialect.idempotency and request.method in _MUTATING:
                 response = await _idempotent(request, handler)
             else:
                 response = await handler(request)
+            if fault is not None and fault.spec.after_commit and response.status < 400:
+                return await _inject(request, dialect, fault, headers) or response
         else:
             response = await handler(request)
     except EmulatorError as exc:
@@ -118,6 +147,69 @@ async def dispatch(request: web.Request, handler: Handler) -> web.StreamResponse
         return dialect.error_response(info, headers)
     response.headers.setdefault("X-Request-Id", request_id)
     return response
+
+
+# -- faults (core/faults.py) -----------------------------------------------------------------
+
+
+def _request_fault(request: web.Request, dialect: Dialect, key: str) -> ActiveFault | None:
+    """The request fault that fires on this call, if any (the API is ``synap`` for both of
+    Synap's path families)."""
+    faults = request.app[WORLD].faults
+    if not faults.rules:
+        return None
+    api = "synap" if dialect.service is Service.SYNAP else dialect.name
+    fault = faults.for_request(request.method, request.path, api, key)
+    if fault is not None:
+        request[_FAULT] = fault.id
+    return fault
+
+
+async def _inject(request: web.Request, dialect: Dialect, fault: ActiveFault, headers: dict[str, str]) -> web.Response | None:
+    """Do what the fault says: wait, then answer its status in the API's error shape (with
+    ``Retry-After`` if asked) or close the connection unanswered. None: latency only, the
+    call goes on."""
+    spec = fault.spec
+    assert isinstance(spec, RequestFault)
+    if spec.latency_ms:
+        await asyncio.sleep(spec.latency_ms / 1000)
+    if spec.drop_connection:
+        request[_DROPPED] = True
+        if request.transport is not None:
+            request.transport.close()
+        return web.Response(status=204)  # never reaches the client: the connection is gone
+    if spec.status is None:
+        return None
+    if spec.retry_after is not None:
+        headers["Retry-After"] = str(spec.retry_after)
+    code = spec.code or HTTPStatus(spec.status).phrase.lower().replace(" ", "_").replace("-", "_")
+    message = spec.message or f"injected by fault {fault.id}"
+    return dialect.error_response(ErrorInfo(spec.status, code, message, request_id=request[REQUEST_ID]), headers)
+
+
+# -- the journal (core/journal.py) -------------------------------------------------------------
+
+
+def _record(journal: Journal, request: web.Request, dialect: Dialect, serial: int, response: web.StreamResponse,
+            started: float) -> None:
+    body = response.body if isinstance(response, web.Response) else None
+    journal.record(Entry(
+        id=request[REQUEST_ID],
+        serial=serial,
+        at=datetime.now(timezone.utc),
+        method=request.method,
+        path=request.path,
+        query=request.query_string,
+        api=dialect.name,
+        tenant=request.get(API_KEY),
+        status=None if request.get(_DROPPED) else response.status,
+        duration_ms=(time.perf_counter() - started) * 1000,
+        idempotency_key=request.headers.get("Idempotency-Key"),
+        replayed=response.headers.get("X-Replayed-Request-Id"),
+        fault=request.get(_FAULT),
+        request_body=preview(request.get(_BODY, b"")),
+        response_body=preview(bytes(body)) if isinstance(body, (bytes, bytearray)) else b"",
+    ))
 
 
 def _rate_limit_headers(details: dict[str, Any]) -> dict[str, str]:
@@ -189,7 +281,13 @@ def _keep(store: IdempotencyStore, key: tuple[str, str, str], request: web.Reque
 def build_app(world: World) -> web.Application:
     app = web.Application(middlewares=[dispatch], client_max_size=MAX_BODY_BYTES)
     app[WORLD] = world
-    app[_REQUEST_IDS] = itertools.count(1)
+    sender = Dispatcher()
+    world.send_webhooks = sender.dispatch
+
+    async def stop_sending(app: web.Application) -> None:
+        await sender.close()
+
+    app.on_cleanup.append(stop_sending)
     for dialect in DIALECTS:
         for route in dialect.routes:
             app.router.add_route(route.method, dialect.prefix + route.path, route.handler)

@@ -48,6 +48,8 @@ class Outcome:
 
 SUCCEEDED = Outcome(ItemStatus.SUCCEEDED)
 SKIPPED = Outcome(ItemStatus.SKIPPED)
+#: Not finished: a fault holds the item in ``processing`` until it is released.
+HELD = Outcome(ItemStatus.PROCESSING)
 
 
 def prepare(store: GraphStore, new_id: Callable[[], str], item: Item, now: datetime) -> None:

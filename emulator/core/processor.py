@@ -51,7 +51,14 @@ class WorkQueue:
         self.queues: dict[str, deque[Item]] = {}
         self.ready: deque[str] = deque()
         self.workers: dict[str, asyncio.Task[None]] = {}
+        #: Items a fault keeps in ``processing``, by graph: that graph waits behind them.
+        self.held: dict[str, Item] = {}
         self.pending = 0
+
+    def busy(self, graph_uuid: str) -> bool:
+        """Whether the graph's front item must wait: a realtime worker is on the graph, or
+        an item of it is held."""
+        return graph_uuid in self.workers or graph_uuid in self.held
 
     def extend(self, items: Iterable[Item]) -> None:
         """Append items (in sequence order) to their destination graphs' FIFOs; a graph that
@@ -125,7 +132,7 @@ class Processor:
         elif wq.mode is ProcessingMode.REALTIME:
             loop = asyncio.get_running_loop()
             for graph_uuid in list(wq.ready):
-                if graph_uuid not in wq.workers:
+                if not wq.busy(graph_uuid):
                     wq.workers[graph_uuid] = loop.create_task(self._worker(wq, graph_uuid))
 
     def set_mode(self, wq: WorkQueue, mode: ProcessingMode) -> None:
@@ -159,18 +166,17 @@ class Processor:
         done = 0
         clock = wq.clock
         now = clock.now()
-        ready, workers = wq.ready, wq.workers
+        ready, workers, held = wq.ready, wq.workers, wq.held
         while ready and (limit is None or done < limit):
-            if ready[0] in workers:  # a realtime worker owns this graph until its item ends
-                if all(g in workers for g in ready):
+            if ready[0] in workers or ready[0] in held:  # the graph's front item must wait
+                if all(wq.busy(g) for g in ready):
                     break
                 ready.rotate(-1)
                 continue
             item = wq.pop_front()
             if item.status is ItemStatus.QUEUED:  # not canceled while it waited
                 item.batch.move_item(item, ItemStatus.PROCESSING, now)
-                self._complete(wq, item, now)
-                if clock.item_done():
+                if self._complete(wq, item, now) and clock.item_done():
                     now = clock.now()
                 done += 1
         return done
@@ -179,31 +185,52 @@ class Processor:
 
     async def _worker(self, wq: WorkQueue, graph_uuid: str) -> None:
         try:
-            while wq.mode is ProcessingMode.REALTIME and graph_uuid in wq.queues:
+            while wq.mode is ProcessingMode.REALTIME and graph_uuid in wq.queues and graph_uuid not in wq.held:
                 item = wq.pop(graph_uuid)
                 if item.status is not ItemStatus.QUEUED:
                     continue
                 item.batch.move_item(item, ItemStatus.PROCESSING, wq.clock.now())
                 await asyncio.sleep(self.item_seconds)
-                self._complete(wq, item, wq.clock.now())
-                wq.clock.item_done()
+                if self._complete(wq, item, wq.clock.now()):
+                    wq.clock.item_done()
         finally:
             wq.workers.pop(graph_uuid, None)
-        if graph_uuid in wq.queues:  # the mode changed under this worker: its graph's rest goes to the new mode
+        if graph_uuid in wq.queues and graph_uuid not in wq.held:  # the mode changed under this worker
+            self.kick(wq)
+
+    # -- held items ------------------------------------------------------------------------------
+
+    def release(self, wq: WorkQueue, item: Item, outcome: Outcome | None) -> None:
+        """End the hold on *item*: move it to *outcome* (None: it was canceled meanwhile and
+        stays so) and let its graph's queue move on, as the queue's mode says."""
+        graph_uuid = item.graph.uuid
+        if wq.held.get(graph_uuid) is item:
+            del wq.held[graph_uuid]
+        if outcome is not None and item.status is ItemStatus.PROCESSING:
+            item.error = outcome.error
+            item.batch.move_item(item, outcome.status, wq.clock.now())
+            wq.clock.item_done()
+        if wq in self.queues:
             self.kick(wq)
 
     # -- one item ------------------------------------------------------------------------------
 
     @staticmethod
-    def _complete(wq: WorkQueue, item: Item, now: datetime) -> None:
+    def _complete(wq: WorkQueue, item: Item, now: datetime) -> bool:
         """Complete a ``processing`` item and move it to its outcome (nothing, if it was
-        canceled while it was processing)."""
+        canceled while it was processing). An outcome of ``processing`` means a fault holds
+        the item: it stays, and its graph waits, until :meth:`release`. Returns whether the
+        item ended."""
         if item.status is not ItemStatus.PROCESSING:
-            return
+            return True
         try:
             outcome = wq.ingest(item, now)
         except Exception:  # an emulator bug must not wedge the batch
             log.exception("ingesting item %s failed", item.uuid)
             outcome = Outcome(ItemStatus.FAILED, {"code": "internal_error", "message": "the emulator failed on this item"})
+        if outcome.status is ItemStatus.PROCESSING:
+            wq.held[item.graph.uuid] = item
+            return False
         item.error = outcome.error
         item.batch.move_item(item, outcome.status, now)
+        return True

@@ -8,7 +8,7 @@ for the same key. Within one Zep tenant, v2 and v4 see the same records.
 from __future__ import annotations
 
 from enum import Enum
-from functools import partial
+from datetime import datetime
 from typing import Any, Callable, Iterator
 
 from .batches import Batch, BatchStatus, Item, ItemInput, ItemStatus, Ref, TargetKind
@@ -17,13 +17,15 @@ from .errors import InvalidInput, NotFound, Unauthorized
 from .graph import Graph, GraphStore, Thread
 from .idempotency import IdempotencyStore
 from .ids import IdFactory
-from .ingest import complete, drop, failure_of, prepare
+from .faults import ActiveFault, FaultBook, ItemFault
+from .ingest import HELD, SKIPPED, Outcome, complete, drop, failure_of, prepare
 from .knowledge import GraphKnowledge, KnowledgeSettings, knowledge_of
 from .limits import MAX_EPISODE_DATA_CHARS
 from .memories import Isolation, MemoryDesk
 from .ratelimit import TokenBucket
 from .processor import ProcessingMode, Processor
 from .tasks import Task
+from .webhooks import Outbox
 from .temporal import Edge, Entity
 
 
@@ -51,6 +53,7 @@ class Tenant:
         processor: Processor,
         knowledge: KnowledgeSettings,
         isolation: Isolation = Isolation.STRICT,
+        faults: FaultBook | None = None,
     ) -> None:
         self.key = key
         self.service = service
@@ -64,13 +67,45 @@ class Tenant:
         self.idempotency = IdempotencyStore()
         #: Zep's episode data limit (10,000 characters); documents have none.
         self.max_episode_chars = MAX_EPISODE_DATA_CHARS if service is Service.ZEP else None
-        self.work = processor.new_queue(partial(complete, self.store, self.max_episode_chars), clock)
+        #: The world's fault rules; item rules are consulted as the processor reaches each item.
+        self.faults = faults if faults is not None else FaultBook(ids.seed)
+        self.work = processor.new_queue(self._ingest, clock)
         self.observers: list[Observer] = []
         self.next_serial = 0
         #: The rate-limit mode's bucket (core/ratelimit.py); None: unlimited.
         self.rate_limit: TokenBucket | None = None
+        #: Webhook endpoints and deliveries (core/webhooks.py), made when the first endpoint is.
+        self.outbox: Outbox | None = None
         #: The document desk of a Synap tenant (core/memories.py); None for Zep.
         self.memories = MemoryDesk(isolation) if service is Service.SYNAP else None
+
+    # -- processing one item ---------------------------------------------------------------------
+
+    def _ingest(self, item: Item, now: datetime) -> Outcome:
+        """What the processor does with an item it reached: what an item fault says, if one
+        matches and fires, or else what ingestion makes of it (core/ingest.py)."""
+        if self.faults.item_rules:
+            fault = self.faults.for_item(self.key, item)
+            if fault is not None:
+                return self._inject(fault, item)
+        return complete(self.store, self.max_episode_chars, item, now)
+
+    def _inject(self, fault: ActiveFault, item: Item) -> Outcome:
+        spec = fault.spec
+        assert isinstance(spec, ItemFault)
+        if spec.action == "hold":
+            fault.held.append((self, item))
+            return HELD
+        drop(self.store, item)  # a failed or skipped item writes nothing
+        if spec.action == "skip":
+            return SKIPPED
+        return Outcome(ItemStatus.FAILED, {"code": spec.code, "message": spec.message})
+
+    def release(self, item: Item) -> None:
+        """End a fault's hold on *item*: it is processed as it would have been (or, canceled
+        meanwhile, stays canceled) and its graph's queue moves on."""
+        outcome = complete(self.store, self.max_episode_chars, item, self.clock.now()) if item.status is ItemStatus.PROCESSING else None
+        self.processor.release(self.work, item, outcome)
 
     def reseed(self, ids: IdFactory) -> None:
         """Mint this tenant's ids from *ids* from now on."""
@@ -237,6 +272,8 @@ class Tenant:
         for item in batch.items:
             if item.status is ItemStatus.CANCELED:
                 drop(self.store, item)
+        for item in [i for i in self.work.held.values() if i.batch is batch]:
+            self.processor.release(self.work, item, None)
 
     def list_batches(self, status: BatchStatus | None, after_serial: int, limit: int) -> tuple[list[Batch], int | None]:
         """Batches in creation order from serial *after_serial* on; returns the page and the
@@ -330,6 +367,8 @@ class TenantRegistry:
         self.ids = ids
         self.processor = processor
         self.allowed = frozenset(api_keys) if api_keys else None
+        #: Every fault rule in force (core/faults.py), shared by all tenants.
+        self.faults = FaultBook(ids.seed)
         self._tenants: dict[tuple[Service, str], Tenant] = {}
         #: Each key's clock, shared by its Zep and Synap tenants.
         self._clocks: dict[str, KeyClock] = {}
@@ -352,7 +391,7 @@ class TenantRegistry:
         if self.allowed is not None and key not in self.allowed:
             raise Unauthorized("unauthorized", "invalid API key")
         tenant = Tenant(key, service, self.clock_of(key), self.id_stream(service, key), self.processor, self.knowledge,
-                        self.isolation)
+                        self.isolation, self.faults)
         if self.rate_limit is not None:
             tenant.limit_rate(*self.rate_limit)
         self._tenants[(service, key)] = tenant

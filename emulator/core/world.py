@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 from .clock import EmulatorClock
 from .ids import IdFactory
+from .journal import DEFAULT_CAPACITY, Journal
 from .knowledge import KnowledgeSettings, load_plugin
 from .memories import Isolation
 from .processor import ProcessingMode, Processor
 from .temporal import Reassert
 from .tenants import TenantRegistry
+from .webhooks import Delivery
 
 
 @dataclass
@@ -24,6 +27,8 @@ class WorldConfig:
     plugins: list[str] = field(default_factory=list)
     #: The Synap isolation mode tenants start with: strict (B2B) or equals_customer (B2C).
     synap_isolation: Isolation = Isolation.STRICT
+    #: How many requests the journal keeps (the newest).
+    journal_capacity: int = DEFAULT_CAPACITY
 
 
 class World:
@@ -39,10 +44,18 @@ class World:
             load_plugin(name, self.knowledge.registry)
         self.tenants: TenantRegistry = TenantRegistry(self.clock, self.ids, self.processor, self.config.api_keys, self.knowledge,
                                       self.config.synap_isolation)
+        #: Every fault rule in force (core/faults.py).
+        self.faults = self.tenants.faults
+        #: The requests the server answered (core/journal.py).
+        self.journal = Journal(self.config.journal_capacity)
+        #: Where webhook deliveries go to be sent; the app sets its sender (emulator/delivery.py).
+        #: Without one, deliveries stay in the log as pending.
+        self.send_webhooks: Callable[[list[Delivery]], object] = lambda deliveries: None
 
-    def reseed(self, seed: int | str) -> None:
-        """A new server seed: every tenant's id stream is derived afresh from it and its key
-        (as ``--seed`` does at start), and tenants made later derive theirs from it too."""
+    def reseed(self, seed: int | str | None) -> None:
+        """A new server seed (None: a random one): every tenant's id stream is derived afresh
+        from it and its key (as ``--seed`` does at start), and tenants made later derive theirs
+        from it too."""
         self.ids = self.tenants.ids = IdFactory(seed)
         for tenant in self.tenants.all():
             tenant.reseed(self.tenants.id_stream(tenant.service, tenant.key))

@@ -23,14 +23,15 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from .. import __version__
 from ..core.clock import EmulatorClock
-from ..core.errors import NotFound, Unauthorized
 from ..core.ids import IdFactory
 from ..core.memories import Isolation
 from ..core.processor import ProcessingMode, WorkQueue
-from ..core.tenants import Service, Tenant
+from ..core.tenants import Service
 from ..core.timestamps import format_rfc3339, parse_rfc3339
-from ..core.world import World
-from .http import API_KEY, WORLD, Dialect, ErrorInfo, Route, json_response, read_model
+from . import control_faults, control_journal, control_webhooks
+from .control_faults import release_all
+from .control_common import error_body, key_tenants, require_tenant, scope_name, settings_targets, world_of
+from .http import API_KEY, Dialect, Route, json_response, read_model
 from .zep_common import check_uuid
 
 PREFIX = "/_emulator"
@@ -73,52 +74,8 @@ class ModeRequest(BaseModel):
     mode: ProcessingMode
 
 
-def _world(request: web.Request) -> World:
-    return request.app[WORLD]
-
-
-def _key_tenants(request: web.Request) -> Optional[list[Tenant]]:
-    """The existing tenants (Zep, Synap, or both) of the request's API key, or None without a
-    header. A key no tenant has is a 404: a mistyped key must not look like an idle tenant."""
-    key = request.get(API_KEY)
-    if key is None:
-        return None
-    tenants = [t for t in (_world(request).tenants.find(service, key) for service in Service) if t is not None]
-    if not tenants:
-        raise NotFound("tenant_not_found", "no tenant has used this API key yet")
-    return tenants
-
-
-def _require_tenant(request: web.Request) -> Tenant:
-    """The Zep tenant of the request's key: 401 without a header, 404 for a key no Zep tenant
-    has (a mistyped key must not look like an idle tenant)."""
-    key = request.get(API_KEY)
-    if key is None:
-        raise Unauthorized("unauthorized", "this control call needs the tenant's Authorization header")
-    tenant = _world(request).tenants.find(Service.ZEP, key)
-    if tenant is None:
-        raise NotFound("tenant_not_found", "no tenant has used this API key yet")
-    return tenant
-
-
-def _settings_targets(request: web.Request, services: tuple[Service, ...]) -> tuple[list[Tenant], bool]:
-    """Whom a setting applies to: with a key, that key's tenants of *services*, made if new (so
-    a test can choose before its first call); without, every existing tenant of *services* (the
-    caller also changes the default for later ones). Returns the tenants and whether a key
-    named them."""
-    world = _world(request)
-    key = request.get(API_KEY)
-    if key is not None:
-        return [world.tenants.get(service, key) for service in services], True
-    return [t for t in world.tenants.all() if t.service in services], False
-
-
-def _scope(keyed: bool) -> str:
-    return "tenant" if keyed else "server"
-
-
 async def health(request: web.Request) -> web.Response:
-    world = _world(request)
+    world = world_of(request)
     base = f"{request.scheme}://{request.host}"
     return json_response(
         {
@@ -134,21 +91,21 @@ async def health(request: web.Request) -> web.Response:
 async def step(request: web.Request) -> web.Response:
     body: StepRequest = await read_model(request, StepRequest)
     queues = _queues(request)
-    processor = _world(request).processor
+    processor = world_of(request).processor
     done = processor.step(body.items, queues)
     return json_response({"processed": done, "pending": processor.pending(queues)})
 
 
 async def run_until_idle(request: web.Request) -> web.Response:
     queues = _queues(request)
-    processor = _world(request).processor
+    processor = world_of(request).processor
     done = processor.run_until_idle(queues)
     return json_response({"processed": done, "pending": processor.pending(queues)})
 
 
 def _queues(request: web.Request) -> Optional[list[WorkQueue]]:
     """The work queues a step acts on: the key's tenants', or (no key) every tenant's."""
-    tenants = _key_tenants(request)
+    tenants = key_tenants(request)
     return None if tenants is None else [t.work for t in tenants]
 
 
@@ -156,20 +113,24 @@ async def set_mode(request: web.Request) -> web.Response:
     """With a key, the mode of that key's tenants, both services, so Zep and Synap calls alike
     obey; without, the server's."""
     body: ModeRequest = await read_model(request, ModeRequest)
-    tenants, keyed = _settings_targets(request, tuple(Service))
+    tenants, keyed = settings_targets(request, tuple(Service))
     if not keyed:
-        _world(request).processor.default_mode = body.mode
+        world_of(request).processor.default_mode = body.mode
     for tenant in tenants:
         tenant.set_mode(body.mode)
-    return json_response({"mode": body.mode.value, "scope": _scope(keyed)})
+    return json_response({"mode": body.mode.value, "scope": scope_name(keyed)})
 
 
 async def reset(request: web.Request) -> web.Response:
-    """Forget one tenant (the one the Authorization header names) or, without a header,
-    every tenant (their data, queued work and idempotency keys), any server-wide mode change
-    (back to the mode the server started with) and any clock setting (back to wall time)."""
-    world = _world(request)
+    """Forget one tenant (the one the Authorization header names: its data, queued work,
+    idempotency keys, webhook endpoints, fault rules, journal entries and clock) or, without
+    a header, everything: every tenant, rule and journal entry, and any server-wide setting
+    (mode, isolation, rate limit, seed and clock) back to what the server started with. Items a
+    rule held are released first, so no work is left half-way."""
+    world = world_of(request)
     key = request.get(API_KEY)
+    release_all(world.faults.clear(key))
+    world.journal.clear(key)
     if key is not None:
         dropped = [t for t in world.tenants.all() if t.key == key]
         for tenant in dropped:
@@ -180,12 +141,13 @@ async def reset(request: web.Request) -> web.Response:
     world.processor.default_mode = world.config.processing
     world.tenants.isolation = world.config.synap_isolation
     world.tenants.rate_limit = None
+    world.reseed(world.config.seed)
     world.clock.reset()
     return json_response({"reset": "all", "tenants": count})
 
 
 async def cancel_batch(request: web.Request) -> web.Response:
-    tenant = _require_tenant(request)
+    tenant = require_tenant(request)
     batch = tenant.batch(check_uuid(request.match_info["batch_id"], "batch_id"))
     tenant.cancel_batch(batch)
     return json_response({"batch_id": batch.uuid, "status": batch.status.value})
@@ -194,23 +156,23 @@ async def cancel_batch(request: web.Request) -> web.Response:
 def _clock(request: web.Request) -> tuple[EmulatorClock, bool]:
     """The clock a clock call reads or sets: with a key, that key's own (split off the
     server's on first use, so a test's setting stays its own); without, the server's."""
-    tenants, keyed = _settings_targets(request, tuple(Service))
+    tenants, keyed = settings_targets(request, tuple(Service))
     if keyed:
         return tenants[0].clock.own(), True
-    return _world(request).clock, False
+    return world_of(request).clock, False
 
 
 def _clock_json(clock: EmulatorClock, keyed: bool) -> dict[str, Any]:
-    return {"now": format_rfc3339(clock.now()), "frozen": clock.frozen, "tick_seconds": clock.tick, "scope": _scope(keyed)}
+    return {"now": format_rfc3339(clock.now()), "frozen": clock.frozen, "tick_seconds": clock.tick, "scope": scope_name(keyed)}
 
 
 async def get_clock(request: web.Request) -> web.Response:
     """The server's clock, or (with a key) what that key reads: its own clock if it has one."""
     key = request.get(API_KEY)
-    world = _world(request)
+    world = world_of(request)
     if key is None:
         return json_response(_clock_json(world.clock, False))
-    key_clock = world.tenants.clock_of(key) if _key_tenants(request) else None
+    key_clock = world.tenants.clock_of(key) if key_tenants(request) else None
     assert key_clock is not None
     return json_response(_clock_json(key_clock.current, key_clock.independent))
 
@@ -240,13 +202,13 @@ async def set_isolation(request: web.Request) -> web.Response:
     """Synap's ``user_context_isolation``: with a key, that key's Synap tenant; without, the
     server's default for new Synap tenants and every existing one."""
     body: IsolationRequest = await read_model(request, IsolationRequest)
-    tenants, keyed = _settings_targets(request, (Service.SYNAP,))
+    tenants, keyed = settings_targets(request, (Service.SYNAP,))
     if not keyed:
-        _world(request).tenants.isolation = body.isolation
+        world_of(request).tenants.isolation = body.isolation
     for tenant in tenants:
         assert tenant.memories is not None
         tenant.memories.isolation = body.isolation
-    return json_response({"isolation": body.isolation.value, "scope": _scope(keyed)})
+    return json_response({"isolation": body.isolation.value, "scope": scope_name(keyed)})
 
 
 async def set_rate_limit(request: web.Request) -> web.Response:
@@ -255,12 +217,12 @@ async def set_rate_limit(request: web.Request) -> web.Response:
     ``{"per_second": null}`` turns it off. With a key, that key's tenants (both services);
     without, every tenant, and the ones made later."""
     body: RateLimitRequest = await read_model(request, RateLimitRequest)
-    tenants, keyed = _settings_targets(request, tuple(Service))
+    tenants, keyed = settings_targets(request, tuple(Service))
     if not keyed:
-        _world(request).tenants.rate_limit = None if body.per_second is None else (body.per_second, body.burst)
+        world_of(request).tenants.rate_limit = None if body.per_second is None else (body.per_second, body.burst)
     for tenant in tenants:
         tenant.limit_rate(body.per_second, body.burst)
-    return json_response({"per_second": body.per_second, "burst": body.burst, "scope": _scope(keyed)})
+    return json_response({"per_second": body.per_second, "burst": body.burst, "scope": scope_name(keyed)})
 
 
 async def set_seed(request: web.Request) -> web.Response:
@@ -268,17 +230,13 @@ async def set_seed(request: web.Request) -> web.Response:
     calls give the same ids in every run, whatever the key); without, every tenant's stream
     is re-derived from the new server seed and the key, as ``--seed`` does at start."""
     body: SeedRequest = await read_model(request, SeedRequest)
-    tenants, keyed = _settings_targets(request, tuple(Service))
+    tenants, keyed = settings_targets(request, tuple(Service))
     if keyed:
         for tenant in tenants:
             tenant.reseed(IdFactory(body.seed).derived(tenant.service.value))
     else:
-        _world(request).reseed(body.seed)
-    return json_response({"seed": body.seed, "scope": _scope(keyed)})
-
-
-def error_body(info: ErrorInfo) -> dict[str, Any]:
-    return {"error": {"code": info.code, "message": info.message, "param": info.param, "details": info.details}}
+        world_of(request).reseed(body.seed)
+    return json_response({"seed": body.seed, "scope": scope_name(keyed)})
 
 
 ROUTES = [
@@ -302,5 +260,5 @@ DIALECT = Dialect(
     service=None,
     auth_schemes=("Api-Key", "Bearer"),
     error_body=error_body,
-    routes=ROUTES,
+    routes=ROUTES + control_faults.ROUTES + control_journal.ROUTES + control_webhooks.ROUTES,
 )

@@ -107,6 +107,11 @@ class Tenant:
         outcome = complete(self.store, self.max_episode_chars, item, self.clock.now()) if item.status is ItemStatus.PROCESSING else None
         self.processor.release(self.work, item, outcome)
 
+    def seed(self, seed: int | str) -> None:
+        """Mint this tenant's ids from *seed* from now on: the same calls then make the same
+        ids in every run, whatever the key and whatever other tenants do."""
+        self.reseed(IdFactory(seed).derived(self.service.value))
+
     def reseed(self, ids: IdFactory) -> None:
         """Mint this tenant's ids from *ids* from now on."""
         self.ids = ids

@@ -23,7 +23,6 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from .. import __version__
 from ..core.clock import EmulatorClock
-from ..core.ids import IdFactory
 from ..core.memories import Isolation
 from ..core.processor import ProcessingMode, WorkQueue
 from ..core.tenants import Service
@@ -233,7 +232,7 @@ async def set_seed(request: web.Request) -> web.Response:
     tenants, keyed = settings_targets(request, tuple(Service))
     if keyed:
         for tenant in tenants:
-            tenant.reseed(IdFactory(body.seed).derived(tenant.service.value))
+            tenant.seed(body.seed)
     else:
         world_of(request).reseed(body.seed)
     return json_response({"seed": body.seed, "scope": scope_name(keyed)})

@@ -89,6 +89,17 @@ class EmulatorClock:
             self._offset += step
         return self.now()
 
+    @property
+    def offset(self) -> timedelta:
+        """How far a running clock reads ahead of the wall clock (kept, unused, while frozen)."""
+        return self._offset
+
+    def restore(self, frozen_at: datetime | None, offset: timedelta, tick: float) -> None:
+        """Set the whole state at once (a snapshot's restore)."""
+        self.tick = tick
+        self._offset = offset
+        self._frozen = _utc(frozen_at) if frozen_at is not None else None
+
     def copy(self) -> "EmulatorClock":
         """An independent clock that reads what this one reads now and moves the same way."""
         twin = EmulatorClock()

@@ -407,6 +407,11 @@ class TenantRegistry:
         ``--seed``, a key's ids do not depend on what other tenants do."""
         return self.ids.derived(f"{service.value}/{key}")
 
+    def adopt(self, tenant: Tenant) -> None:
+        """Register a tenant made elsewhere (a snapshot's restore) under its service and key;
+        the caller has dropped any tenant there before and built this one on ``clock_of(key)``."""
+        self._tenants[(tenant.service, tenant.key)] = tenant
+
     def find(self, service: Service, key: str) -> Tenant | None:
         return self._tenants.get((service, key))
 

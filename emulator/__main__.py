@@ -10,11 +10,14 @@ import logging
 import sys
 from typing import Callable, Sequence
 
+from aiohttp import web
+
 from .app import build_app
 from .core.knowledge import PluginError
 from .core.world import World
 from .server import serve_until_signal
 from .settings import Settings, parse_args
+from .state_file import StateFileError, load_state_file, save_state_file
 
 
 def announce(settings: Settings) -> Callable[[str], None]:
@@ -56,11 +59,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         app = build_app(world)
         tune_gc()
-        asyncio.run(serve_until_signal(app, settings.host, settings.port, announce(settings)))
+        asyncio.run(serve(settings, world, app))
+    except StateFileError as exc:
+        print(f"memory-batch-emulator: {exc}", file=sys.stderr)
+        return 2
     except OSError as exc:
         print(f"memory-batch-emulator: cannot listen on {settings.host}:{settings.port}: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+async def serve(settings: Settings, world: World, app: web.Application) -> None:
+    """Load the state file (on the loop, so work in flight resumes), serve until a signal,
+    then write the state file back."""
+    if settings.state_file is not None and load_state_file(world, settings.state_file):
+        logging.getLogger("emulator").info("state loaded from %s", settings.state_file)
+    await serve_until_signal(app, settings.host, settings.port, announce(settings))
+    if settings.state_file is not None:
+        save_state_file(world, settings.state_file)
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ from .core.faults import FAULT_SPEC, ActiveFault, ItemFault, RequestFault, Webho
 from .core.journal import Entry, Query
 from .core.memories import Isolation
 from .core.processor import ProcessingMode
+from .core.snapshot import dump_key, load_tenant
 from .core.tenants import Service, Tenant
 from .core.webhooks import Delivery, DeliveryState, Endpoint
 from .core.world import World, WorldConfig
@@ -167,16 +168,12 @@ class Emulator:
 
     def snapshot(self) -> dict[str, Any]:
         """This tenant's state as versioned JSON data (core/snapshot.py)."""
-        from .core.snapshot import dump_key
-
         return self.call(lambda world: dump_key(world, self.api_key))
 
     def restore(self, state: dict[str, Any]) -> None:
         """Replace this tenant's state with *state* (a :meth:`snapshot`, possibly of another
         key or another server): reads through the SDKs then give back what was there."""
-        from .core.snapshot import load_key
-
-        self.call(lambda world: load_key(world, state, self.api_key))
+        self.call(lambda world: load_tenant(world, state, self.api_key))
 
 
 class ClockControl:

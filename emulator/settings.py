@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+from pathlib import Path
 from typing import Callable, Optional, Sequence, TypeVar
 
 from pydantic import BaseModel, Field
@@ -28,6 +29,7 @@ class Settings(BaseModel):
     reassert: Reassert = "revive"
     plugins: list[str] = Field(default_factory=list)
     synap_isolation: Isolation = Isolation.STRICT
+    state_file: Optional[Path] = None
     log_level: str = "INFO"
 
     def world_config(self) -> WorldConfig:
@@ -132,6 +134,14 @@ def parse_args(argv: Sequence[str] | None = None) -> Settings:
         help="Synap tenants' user_context_isolation: strict (B2B: a user_id needs a customer_id; default) "
         "or equals_customer (B2C: no customer_id)",
     )
+    parser.add_argument(
+        "--state-file",
+        type=Path,
+        default=_env("STATE_FILE", None),
+        metavar="PATH",
+        help="load the world from this snapshot file at start (if it exists) and write it back on a clean "
+        "shutdown (SIGINT/SIGTERM)",
+    )
     parser.add_argument("--log-level", default=_env("LOG_LEVEL", "INFO"), help="DEBUG, INFO, WARNING ... (default INFO)")
     args = parser.parse_args(argv)
     level = args.log_level.upper()
@@ -149,5 +159,6 @@ def parse_args(argv: Sequence[str] | None = None) -> Settings:
         reassert=args.reassert,
         plugins=plugins,
         synap_isolation=args.synap_isolation,
+        state_file=args.state_file,
         log_level=level,
     )

@@ -27,7 +27,7 @@ from ..core.memories import Isolation
 from ..core.processor import ProcessingMode, WorkQueue
 from ..core.tenants import Service
 from ..core.timestamps import format_rfc3339, parse_rfc3339
-from . import control_faults, control_journal, control_webhooks
+from . import control_faults, control_journal, control_state, control_webhooks
 from .control_faults import release_all
 from .control_common import error_body, key_tenants, require_tenant, scope_name, settings_targets, world_of
 from .http import API_KEY, Dialect, Route, json_response, read_model
@@ -259,5 +259,5 @@ DIALECT = Dialect(
     service=None,
     auth_schemes=("Api-Key", "Bearer"),
     error_body=error_body,
-    routes=ROUTES + control_faults.ROUTES + control_journal.ROUTES + control_webhooks.ROUTES,
+    routes=ROUTES + control_faults.ROUTES + control_journal.ROUTES + control_webhooks.ROUTES + control_state.ROUTES,
 )

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 
 class _Rule(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)  # schema made on first use
     #: Fire at most this many times (None: every time it matches).
     times: Optional[int] = Field(default=None, ge=1)
     #: Fire on each match with this probability, from the rule's seeded stream.
@@ -141,7 +141,7 @@ class WebhookFault(_Rule):
 
 FaultSpec = Annotated[Union[RequestFault, ItemFault, WebhookFault], Field(discriminator="kind")]
 #: Validates a rule from JSON data; ``kind`` picks the type.
-FAULT_SPEC: TypeAdapter[RequestFault | ItemFault | WebhookFault] = TypeAdapter(FaultSpec)
+FAULT_SPEC: TypeAdapter[RequestFault | ItemFault | WebhookFault] = TypeAdapter(FaultSpec, config=ConfigDict(defer_build=True))
 
 
 @dataclass(eq=False)

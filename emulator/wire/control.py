@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Optional, Union
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import Field, StrictInt
 
 from .. import __version__
 from ..core.clock import EmulatorClock
@@ -29,47 +29,40 @@ from ..core.tenants import Service
 from ..core.timestamps import format_rfc3339, parse_rfc3339
 from . import control_faults, control_journal, control_state, control_webhooks
 from .control_faults import release_all
-from .control_common import error_body, key_tenants, require_tenant, scope_name, settings_targets, world_of
+from .control_common import ControlBody, error_body, key_tenants, require_tenant, scope_name, settings_targets, world_of
 from .http import API_KEY, Dialect, Route, json_response, read_model
 from .zep_common import check_uuid
 
 PREFIX = "/_emulator"
 
 
-class StepRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class StepRequest(ControlBody):
     items: int = Field(default=1, ge=1)
 
 
-class ClockRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ClockRequest(ControlBody):
     frozen_at: Optional[str] = None
     tick_seconds: float = Field(default=0.0, ge=0, allow_inf_nan=False)
 
 
-class AdvanceRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class AdvanceRequest(ControlBody):
     seconds: float = Field(ge=0, allow_inf_nan=False)
 
 
-class IsolationRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class IsolationRequest(ControlBody):
     isolation: Isolation
 
 
-class RateLimitRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class RateLimitRequest(ControlBody):
     per_second: Optional[float] = Field(gt=0, allow_inf_nan=False)
     burst: int = Field(default=1, ge=1)
 
 
-class SeedRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class SeedRequest(ControlBody):
     seed: Union[StrictInt, Annotated[str, Field(min_length=1, max_length=200)]]
 
 
-class ModeRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ModeRequest(ControlBody):
     mode: ProcessingMode
 
 

@@ -5,11 +5,20 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from aiohttp import web
+from pydantic import BaseModel, ConfigDict
 
 from ..core.errors import NotFound, Unauthorized
 from ..core.tenants import Service, Tenant
 from ..core.world import World
 from .http import API_KEY, WORLD, ErrorInfo
+
+
+class ControlBody(BaseModel):
+    """A control call's JSON body: unknown fields are refused. ``defer_build``: the schema is
+    made on first use, not at import — most control routes are never called by a given run,
+    and start-up time is a target (benchmarks/startup.py)."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 def world_of(request: web.Request) -> World:

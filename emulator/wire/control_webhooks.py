@@ -12,18 +12,17 @@ from __future__ import annotations
 from typing import Optional
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from ..core.errors import InvalidInput
 from ..core.tenants import Service, Tenant
 from ..core.webhooks import DeliveryState, Outbox
-from .control_common import settings_targets, world_of
+from .control_common import ControlBody, settings_targets, world_of
 from .http import Route, json_response, read_model
 from .zep_webhooks import outbox_of
 
 
-class EndpointRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class EndpointRequest(ControlBody):
     url: str = Field(min_length=1, max_length=2048)
     secret: Optional[str] = None
     events: Optional[list[str]] = None

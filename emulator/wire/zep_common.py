@@ -35,7 +35,7 @@ Role = Literal["norole", "system", "assistant", "user", "function", "tool"]
 class Body(BaseModel):
     """A request body: unknown fields are ignored, as the services do."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)  # schema made on first use: start-up time
 
 
 class CreateBatchRequest(Body):

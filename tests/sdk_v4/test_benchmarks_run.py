@@ -34,3 +34,14 @@ def test_temporal_benchmark_quick_run_produces_its_figure() -> None:
     assert "Traceback" not in done.stderr
     assert "per-fact cost @ 10,000 / @ 1,000 facts" in done.stdout
     assert done.stdout.count("PASS") + done.stdout.count("MISS") >= 1
+
+
+def test_startup_benchmark_quick_run_produces_its_figures() -> None:
+    done = subprocess.run(
+        [sys.executable, "benchmarks/startup.py", "--quick"], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode in (0, 1), done.stderr
+    assert "Traceback" not in done.stderr
+    table = done.stdout.split("metric", 1)[1]
+    assert "emulator fixture overhead per test (median)" in table and "process start -> /_emulator/health 200" in table
+    assert table.count("PASS") + table.count("MISS") == 2

@@ -167,7 +167,7 @@ class Emulator:
     # -- snapshots ----------------------------------------------------------------------------
 
     def snapshot(self) -> dict[str, Any]:
-        """This tenant's state as versioned JSON data (core/snapshot.py)."""
+        """This tenant's state as versioned JSON data (core/snapshot)."""
         return self.call(lambda world: dump_key(world, self.api_key))
 
     def restore(self, state: dict[str, Any]) -> None:

@@ -1,4 +1,4 @@
-"""Snapshots (core/snapshot.py): JSON round trips, restored records read back the same, derived
+"""Snapshots (core/snapshot/): JSON round trips, restored records read back the same, derived
 knowledge comes back identical, work in flight continues, and bad snapshots change nothing."""
 
 from __future__ import annotations
@@ -408,6 +408,20 @@ BAD: dict[str, tuple[Mutation, str]] = {
     "zep tenant with a desk": (lambda d: d["tenants"][0].update(memories=d["tenants"][2]["memories"]),
                                r"a Zep tenant has no memories desk"),
     "key clocks disagree": (lambda d: d["tenants"][2].update(clock=d["clock"]), r"disagree on the key's clock"),
+    "unknown field": (lambda d: _first_batch(d)["items"][0].update(colour="red"), r"items\[0\]\.colour: not a field"),
+    "wrong type where null is allowed": (lambda d: _first_batch(d)["items"][0].update(started_at=3),
+                                         r"items\[0\]\.started_at: expected a string or null"),
+    "null enum": (lambda d: _first_batch(d).update(status=None), r"batches\[0\]\.status: None is not one of 'draft', "),
+    "deep metadata not JSON": (lambda d: d["tenants"][0]["users"][0].update(metadata={"a": {"list": [1, float("inf")]}}),
+                               r"users\[0\]\.metadata\.a\.list\[1\]: numbers must be finite"),
+    "error key not a string": (lambda d: _first_batch(d)["items"][2].update(error={1: "x"}),
+                               r"items\[2\]\.error: object keys must be strings"),
+    "error holds a tuple": (lambda d: _first_batch(d)["items"][2].update(error={"a": [(1,)]}),
+                            r"items\[2\]\.error\.a\[0\]: tuple is not JSON data"),
+    "telemetry null": (lambda d: d["tenants"][2]["memories"].update(telemetry=None),
+                       r"memories\.telemetry: expected an array"),
+    "ignore_roles not strings": (lambda d: _first_batch(d).update(ignore_roles=["system", 1]),
+                                 r"batches\[0\]\.ignore_roles\[1\]: expected a string"),
 }
 
 

@@ -160,6 +160,12 @@ class Emulator:
     def pending(self) -> int:
         return self.call(lambda world: world.processor.pending([t.work for t in self.tenants(world)]))
 
+    def set_rate_limit(self, per_second: float | None, burst: int = 1) -> None:
+        """The rate-limit mode for this tenant: a full token bucket of *burst* tokens refilled at
+        *per_second* on the tenant's clock (a request finding it empty gets a 429 with
+        ``Retry-After``); None turns it off."""
+        self.call(lambda world: [t.limit_rate(per_second, burst) for t in self.tenants(world)])
+
     def set_processing(self, mode: str | ProcessingMode) -> None:
         self.processing = ProcessingMode(mode)
         self.call(lambda world: [t.set_mode(self.processing) for t in self.tenants(world)])

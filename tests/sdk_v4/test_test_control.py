@@ -339,3 +339,20 @@ def test_state_over_http_round_trips_and_refuses_garbage(emulator: Emulator, zep
     assert zep_client.graph.get(graph.uuid_).name == "kept"
     with pytest.raises(NotFoundError):
         zep_client.graph.get(later.uuid_)
+
+
+def test_the_rate_limit_mode_from_the_handle_follows_the_tenants_clock(emulator: Emulator) -> None:
+    """One token, refilled at one per second of the tenant's (frozen) clock: the second call
+    is a 429 until the clock is advanced, whatever the wall clock does."""
+    client = Zep(api_key=emulator.api_key, base_url=emulator.zep_v4_url, max_retries=0)
+    emulator.clock.freeze()
+    emulator.set_rate_limit(1, burst=1)
+    client.graph.create(name="first")
+    with pytest.raises(Exception) as refused:
+        client.graph.create(name="second")
+    assert getattr(refused.value, "status_code", None) == 429
+    assert refused.value.headers["retry-after"] == "1"  # type: ignore[attr-defined]
+    emulator.clock.advance(1)
+    assert client.graph.create(name="second").name == "second"
+    emulator.set_rate_limit(None)
+    assert [client.graph.create(name=f"g{i}").name for i in range(3)] == ["g0", "g1", "g2"]

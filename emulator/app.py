@@ -32,7 +32,7 @@ from typing import Any
 from aiohttp import web
 
 from .core.errors import EmulatorError, RateLimited, Unauthorized
-from .core.faults import ActiveFault, RequestFault
+from .core.faults import ActiveFault, FaultBook, RequestFault
 from .core.idempotency import IdempotencyStore
 from .core.journal import Entry, Journal, preview
 from .core.limits import MAX_BODY_BYTES
@@ -111,7 +111,7 @@ async def _answer(request: web.Request, handler: Handler, dialect: Dialect, requ
                 raise Unauthorized("unauthorized", "missing Authorization header")
             world = request.app[WORLD]
             tenant = request[TENANT] = world.tenants.get(dialect.service, key)
-            fault = _request_fault(request, dialect, key)
+            fault = _request_fault(world.faults, request, dialect, key)
             if fault is not None and not fault.spec.after_commit:
                 injected = await _inject(request, dialect, fault, headers)
                 if injected is not None:
@@ -152,10 +152,9 @@ async def _answer(request: web.Request, handler: Handler, dialect: Dialect, requ
 # -- faults (core/faults.py) -----------------------------------------------------------------
 
 
-def _request_fault(request: web.Request, dialect: Dialect, key: str) -> ActiveFault | None:
+def _request_fault(faults: FaultBook, request: web.Request, dialect: Dialect, key: str) -> ActiveFault | None:
     """The request fault that fires on this call, if any (the API is ``synap`` for both of
     Synap's path families)."""
-    faults = request.app[WORLD].faults
     if not faults.rules:
         return None
     api = "synap" if dialect.service is Service.SYNAP else dialect.name

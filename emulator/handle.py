@@ -39,7 +39,6 @@ from .core.tenants import Service, Tenant
 from .core.webhooks import Delivery, DeliveryState, Endpoint
 from .core.world import World, WorldConfig
 from .server import BackgroundServer
-from .wire.control_faults import release_all
 from .wire.zep_webhooks import outbox_of
 
 T = TypeVar("T")
@@ -85,7 +84,7 @@ class Emulator:
         if self._own_server:
             self.server.stop()
         else:
-            self.call(self._forget)
+            self.call(lambda world: world.forget(self.api_key))
 
     def __enter__(self) -> "Emulator":
         return self.start()
@@ -103,16 +102,10 @@ class Emulator:
             if self.synap_isolation is not None and tenant.memories is not None:
                 tenant.memories.isolation = self.synap_isolation
 
-    def _forget(self, world: World) -> None:
-        release_all(world.faults.clear(self.api_key))
-        world.journal.clear(self.api_key)
-        for tenant in self.tenants(world):
-            world.tenants.drop(tenant)
-
     def reset(self) -> None:
         """Forget everything of this tenant (data, queued work, faults, journal, webhooks,
         clock) and start it afresh with the same settings and key."""
-        self.call(lambda world: (self._forget(world), self._configure(world)))
+        self.call(lambda world: (world.forget(self.api_key), self._configure(world)))
 
     # -- where things are ---------------------------------------------------------------------
 
@@ -238,16 +231,10 @@ class Fault:
     def release(self) -> list[str]:
         """End the hold on the items this rule keeps; returns their uuids."""
 
-        def release(world: World) -> list[str]:
-            fault = self._get(world)
-            held, fault.held = fault.held, []
-            release_all(held)
-            return [item.uuid for _, item in held]
-
-        return self._emu.call(release)
+        return self._emu.call(lambda world: world.faults.release(self._get(world)))
 
     def remove(self) -> None:
-        self._emu.call(lambda world: release_all(world.faults.remove(self._get(world))))
+        self._emu.call(lambda world: world.faults.remove(self._get(world)))
 
     def __repr__(self) -> str:
         return f"Fault({self.id!r})"
@@ -283,7 +270,7 @@ class FaultControl:
 
     def clear(self) -> None:
         """Remove this tenant's rules (releasing what they held)."""
-        self._emu.call(lambda world: release_all(world.faults.clear(self._emu.api_key)))
+        self._emu.call(lambda world: world.faults.clear(self._emu.api_key))
 
 
 class RequestJournal:

@@ -29,7 +29,7 @@ import fnmatch
 import random
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, Protocol, Union
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
 
@@ -37,6 +37,12 @@ from .errors import NotFound
 
 if TYPE_CHECKING:
     from .batches import Item
+
+
+class Holder(Protocol):
+    """What holds an item for a rule (a tenant): it can finish the item when the hold ends."""
+
+    def release(self, item: "Item") -> None: ...
 
 
 class _Rule(BaseModel):
@@ -155,7 +161,7 @@ class ActiveFault:
     rng: random.Random
     hits: int = 0
     #: What a ``hold`` rule keeps in processing until released: (the tenant, the item).
-    held: list[tuple[Any, "Item"]] = field(default_factory=list)
+    held: list[tuple["Holder", "Item"]] = field(default_factory=list)
 
     @property
     def exhausted(self) -> bool:
@@ -212,20 +218,29 @@ class FaultBook:
             raise NotFound("fault_not_found", f"no fault {fault_id!r}")
         return fault
 
-    def remove(self, fault: ActiveFault) -> list[tuple[Any, "Item"]]:
-        """Take a rule out; returns the items it held, for the caller to release."""
+    @staticmethod
+    def release(fault: ActiveFault) -> list[str]:
+        """End the hold of *fault* on the items it keeps (each processed as it would have been,
+        by the tenant that holds it); the rule stays for items still to come. Returns the
+        released items' uuids."""
+        held, fault.held = fault.held, []
+        for holder, item in held:
+            holder.release(item)
+        return [item.uuid for _, item in held]
+
+    def remove(self, fault: ActiveFault) -> None:
+        """Take a rule out, releasing what it held: nothing stays stuck in processing."""
         del self.rules[fault.id]
         if fault in self.item_rules:
             self.item_rules.remove(fault)
-        held, fault.held = fault.held, []
-        return held
+        self.release(fault)
 
-    def clear(self, tenant: str | None = None) -> list[tuple[Any, "Item"]]:
-        """Take out every rule (None) or a tenant's; returns the items they held."""
-        released: list[tuple[Any, "Item"]] = []
-        for fault in self.listed(tenant):
-            released += self.remove(fault)
-        return released
+    def clear(self, tenant: str | None = None) -> int:
+        """Take out every rule (None) or a tenant's, releasing what they held; returns how many."""
+        faults = self.listed(tenant)
+        for fault in faults:
+            self.remove(fault)
+        return len(faults)
 
     # -- matching ------------------------------------------------------------------------------
 

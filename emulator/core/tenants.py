@@ -52,8 +52,8 @@ class Tenant:
         ids: IdFactory,
         processor: Processor,
         knowledge: KnowledgeSettings,
-        isolation: Isolation = Isolation.STRICT,
-        faults: FaultBook | None = None,
+        isolation: Isolation,
+        faults: FaultBook,
     ) -> None:
         self.key = key
         self.service = service
@@ -68,7 +68,7 @@ class Tenant:
         #: Zep's episode data limit (10,000 characters); documents have none.
         self.max_episode_chars = MAX_EPISODE_DATA_CHARS if service is Service.ZEP else None
         #: The world's fault rules; item rules are consulted as the processor reaches each item.
-        self.faults = faults if faults is not None else FaultBook(ids.seed)
+        self.faults = faults
         self.work = processor.new_queue(self._ingest, clock)
         self.observers: list[Observer] = []
         self.next_serial = 0

@@ -52,6 +52,32 @@ class World:
         #: Without one, deliveries stay in the log as pending.
         self.send_webhooks: Callable[[list[Delivery]], object] = lambda deliveries: None
 
+    def forget(self, key: str) -> int:
+        """Forget one key: its fault rules (releasing what they held, so no work is left
+        half-way), its journal entries, and its tenants (data, queued work, idempotency keys,
+        webhooks, clock). Returns how many tenants were dropped."""
+        self.faults.clear(key)
+        self.journal.clear(key)
+        dropped = [t for t in self.tenants.all() if t.key == key]
+        for tenant in dropped:
+            self.tenants.drop(tenant)
+        return len(dropped)
+
+    def reset(self) -> int:
+        """Forget everything: every rule, journal entry and tenant, and put every server-wide
+        setting (mode, isolation, rate limit, seed, clock) back to what the server started
+        with. Returns how many tenants were dropped."""
+        self.faults.clear()
+        self.journal.clear()
+        count = len(self.tenants.all())
+        self.tenants.drop_all()
+        self.processor.default_mode = self.config.processing
+        self.tenants.isolation = self.config.synap_isolation
+        self.tenants.rate_limit = None
+        self.reseed(self.config.seed)
+        self.clock.reset()
+        return count
+
     def reseed(self, seed: int | str | None) -> None:
         """A new server seed (None: a random one): every tenant's id stream is derived afresh
         from it and its key (as ``--seed`` does at start), and tenants made later derive theirs

@@ -28,7 +28,6 @@ from ..core.processor import ProcessingMode, WorkQueue
 from ..core.tenants import Service
 from ..core.timestamps import format_rfc3339, parse_rfc3339
 from . import control_faults, control_journal, control_state, control_webhooks
-from .control_faults import release_all
 from .control_common import ControlBody, error_body, key_tenants, require_tenant, scope_name, settings_targets, world_of
 from .http import API_KEY, Dialect, Route, json_response, read_model
 from .zep_common import check_uuid
@@ -114,28 +113,13 @@ async def set_mode(request: web.Request) -> web.Response:
 
 
 async def reset(request: web.Request) -> web.Response:
-    """Forget one tenant (the one the Authorization header names: its data, queued work,
-    idempotency keys, webhook endpoints, fault rules, journal entries and clock) or, without
-    a header, everything: every tenant, rule and journal entry, and any server-wide setting
-    (mode, isolation, rate limit, seed and clock) back to what the server started with. Items a
-    rule held are released first, so no work is left half-way."""
+    """Forget one key (the one the Authorization header names; :meth:`World.forget`) or,
+    without a header, everything, with every server-wide setting put back (:meth:`World.reset`)."""
     world = world_of(request)
     key = request.get(API_KEY)
-    release_all(world.faults.clear(key))
-    world.journal.clear(key)
     if key is not None:
-        dropped = [t for t in world.tenants.all() if t.key == key]
-        for tenant in dropped:
-            world.tenants.drop(tenant)
-        return json_response({"reset": "tenant", "tenants": len(dropped)})
-    count = len(world.tenants.all())
-    world.tenants.drop_all()
-    world.processor.default_mode = world.config.processing
-    world.tenants.isolation = world.config.synap_isolation
-    world.tenants.rate_limit = None
-    world.reseed(world.config.seed)
-    world.clock.reset()
-    return json_response({"reset": "all", "tenants": count})
+        return json_response({"reset": "tenant", "tenants": world.forget(key)})
+    return json_response({"reset": "all", "tenants": world.reset()})
 
 
 async def cancel_batch(request: web.Request) -> web.Response:
@@ -160,12 +144,10 @@ def _clock_json(clock: EmulatorClock, keyed: bool) -> dict[str, Any]:
 
 async def get_clock(request: web.Request) -> web.Response:
     """The server's clock, or (with a key) what that key reads: its own clock if it has one."""
-    key = request.get(API_KEY)
-    world = world_of(request)
-    if key is None:
-        return json_response(_clock_json(world.clock, False))
-    key_clock = world.tenants.clock_of(key) if key_tenants(request) else None
-    assert key_clock is not None
+    tenants = key_tenants(request)
+    if tenants is None:
+        return json_response(_clock_json(world_of(request).clock, False))
+    key_clock = tenants[0].clock
     return json_response(_clock_json(key_clock.current, key_clock.independent))
 
 

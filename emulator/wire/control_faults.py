@@ -11,22 +11,12 @@ without, every rule, and new rules apply to every tenant.
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 from pydantic import ValidationError
 
 from ..core.faults import FAULT_SPEC, ActiveFault
-from ..core.tenants import Tenant
 from .control_common import world_of
 from .http import API_KEY, Route, json_response, read_object, validation_failure
-
-
-def release_all(held: list[tuple[Any, Any]]) -> None:
-    """Release items a removed rule held, each by its tenant."""
-    for tenant, item in held:
-        assert isinstance(tenant, Tenant)
-        tenant.release(item)
 
 
 async def list_faults(request: web.Request) -> web.Response:
@@ -44,10 +34,7 @@ async def add_fault(request: web.Request) -> web.Response:
 
 
 async def clear_faults(request: web.Request) -> web.Response:
-    book = world_of(request).faults
-    cleared = len(book.listed(request.get(API_KEY)))
-    release_all(book.clear(request.get(API_KEY)))
-    return json_response({"cleared": cleared})
+    return json_response({"cleared": world_of(request).faults.clear(request.get(API_KEY))})
 
 
 def _fault(request: web.Request) -> ActiveFault:
@@ -56,15 +43,14 @@ def _fault(request: web.Request) -> ActiveFault:
 
 async def delete_fault(request: web.Request) -> web.Response:
     fault = _fault(request)
-    release_all(world_of(request).faults.remove(fault))
+    world_of(request).faults.remove(fault)
     return json_response(fault.to_json())
 
 
 async def release_fault(request: web.Request) -> web.Response:
     fault = _fault(request)
-    held, fault.held = fault.held, []
-    release_all(held)
-    return json_response({"released": [item.uuid for _, item in held], "fault": fault.to_json()})
+    released = world_of(request).faults.release(fault)
+    return json_response({"released": released, "fault": fault.to_json()})
 
 
 ROUTES = [

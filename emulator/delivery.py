@@ -118,9 +118,7 @@ async def _attempt(
                     error = f"HTTP {status}"
     except asyncio.TimeoutError:
         error = f"timeout: no answer within {timeout:g} s"
-    except aiohttp.ClientError as exc:
-        error = f"{type(exc).__name__}: {exc}"
-    except Exception as exc:  # a callback's own failure
+    except Exception as exc:  # a connection failure (aiohttp.ClientError) or a callback's own
         error = f"{type(exc).__name__}: {exc}"
     duration_ms = (time.perf_counter() - started) * 1000
     return Attempt(

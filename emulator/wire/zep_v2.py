@@ -114,7 +114,7 @@ def batch_json(batch: Batch) -> dict[str, Any]:
 
 def item_json(item: Item) -> dict[str, Any]:
     graph, user, thread = item_targets(item)
-    return {
+    body: dict[str, Any] = {
         "item_id": item.uuid,
         "kind": item.kind,  # str enums: orjson writes their value
         "status": item.status,
@@ -131,6 +131,11 @@ def item_json(item: Item) -> dict[str, Any]:
         "created_at": ts(item.created_at),
         "updated_at": ts(item.updated_at),
     }
+    named = item.input.target
+    field = f"{named.kind.value}_{'id' if named.space is KeySpace.CLIENT_ID else 'uuid'}"
+    if body[field] is None:  # a reference that does not resolve is echoed as sent
+        body[field] = named.value
+    return body
 
 
 def user_json(user: User) -> dict[str, Any]:

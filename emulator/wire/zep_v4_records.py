@@ -73,6 +73,9 @@ def item_json(item: Item) -> dict[str, Any]:
         body["user_uuid"] = user.uuid
     if thread is not None:
         body["thread_uuid"] = thread.uuid
+    named = item.input.target
+    if named.space is KeySpace.UUID:  # a reference that does not resolve is echoed as sent
+        body.setdefault(f"{named.kind.value}_uuid", named.value)
     if item.error is not None:
         body["error"] = item.error
     return body

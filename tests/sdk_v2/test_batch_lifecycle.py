@@ -547,6 +547,10 @@ def test_missing_references_make_the_batch_invalid(zep: Zep) -> None:
         "batch contains invalid references: items 1, 3, 4 name a graph, user or thread that does not exist"
     )
 
+    # Each item names what it was sent with, even a reference that does not resolve.
+    named = [(d.graph_id, d.user_id, d.thread_id) for d in all_items(zep, batch_id)]
+    assert named == [(GRAPH, None, None), ("graph-missing", None, None), (None, USER, THREAD),
+                     (None, "user-missing", None), (None, None, "thread-missing"), (None, USER, None)]
     invalid = zep.batch.get(batch_id)
     assert (invalid.status, invalid.item_count, invalid.progress) == ("invalid", 6, None)
     assert [b.batch_id for b in zep.batch.list(status="invalid").batches or []] == [batch_id]

@@ -353,6 +353,10 @@ def test_missing_user_or_thread_makes_batch_invalid(zep: Zep) -> None:
     )
     assert added.rejected_items == []  # only missing graphs are turned away at add time
     assert len(added.items or []) == 3
+    # Each item names what it was sent with, even a reference that does not resolve (found
+    # by the contract suite: they used to come back without user_uuid / thread_uuid).
+    named = [(i.graph_uuid, i.user_uuid, i.thread_uuid) for i in all_items(zep, batch.uuid_)]
+    assert named == [(graph.uuid_, None, None), (None, ghost_user, None), (None, None, ghost_thread)]
 
     with pytest.raises(BadRequestError) as bad:
         zep.batch.process(batch.uuid_)

@@ -423,20 +423,10 @@ class ZepWire:
             as_tuple(graphs, self.graph + "s"), as_tuple(users, self.user + "s"), as_tuple(threads, self.thread + "s"),
         )
         possible = [d for d in ZEP_DEFECTS if _NEEDS[d](*dests)]
-        if defects is None:
-            chosen = possible  # never empty: NO_TARGET and the UNKNOWN_* defects need nothing
-        else:
-            if isinstance(defects, str):
-                raise TypeError(f"defects takes a sequence of defect names, not one str; write ({defects!r},)")
-            chosen = list(dict.fromkeys(defects))
-            if not chosen:
-                raise ValueError("defects is empty")
-            for defect in chosen:
-                if defect not in ZEP_DEFECTS:
-                    raise ValueError(f"unknown defect {defect!r}; the defects are {', '.join(ZEP_DEFECTS)}")
-                if defect not in possible:
-                    raise ValueError(f"defect {defect!r} needs {_NEEDS_TEXT[defect]}, which were not given")
-        return _flawed(self, dests, tuple(chosen))
+        # never empty when not restricted: NO_TARGET and the UNKNOWN_* defects need nothing
+        chosen = choose_defects(defects, ZEP_DEFECTS, possible,
+                                lambda d: f"defect {d!r} needs {_NEEDS_TEXT[d]}, which were not given")
+        return _flawed(self, dests, chosen)
 
     def _defect_builder(
         self, defect: str, graphs: tuple[str, ...], users: tuple[str, ...], threads: tuple[str, ...]
@@ -486,6 +476,25 @@ def _item_lists(
 ) -> SearchStrategy[list[dict[str, Any]]]:
     one = wire._any_item(*dests, timestamped, max_text)
     return st.lists(one, min_size=min_size, max_size=max_size)
+
+
+def choose_defects(defects: Sequence[str] | None, known: Sequence[str], possible: list[str],
+                   why_not: Callable[[str], str]) -> tuple[str, ...]:
+    """The defects a ``flawed_*`` strategy draws from: *possible* unless the caller restricts
+    them, in which case each must be a *known* one that is possible here (else ``why_not``)."""
+    if defects is None:
+        return tuple(possible)
+    if isinstance(defects, str):
+        raise TypeError(f"defects takes a sequence of defect names, not one str; write ({defects!r},)")
+    chosen = list(dict.fromkeys(defects))
+    if not chosen:
+        raise ValueError("defects is empty")
+    for defect in chosen:
+        if defect not in known:
+            raise ValueError(f"unknown defect {defect!r}; the defects are {', '.join(known)}")
+        if defect not in possible:
+            raise ValueError(why_not(defect))
+    return tuple(chosen)
 
 
 @lru_cache(maxsize=256)

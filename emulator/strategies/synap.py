@@ -40,7 +40,9 @@ from typing import Any, Optional
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-from ._common import MAX_TEXT, Flawed, as_tuple, identifiers, json_objects, metadata, text, timestamps
+from ._common import (
+    MAX_TEXT, Flawed, as_tuple, choose_defects, identifiers, json_objects, metadata, text, timestamps,
+)
 
 __all__ = [
     "MAX_DOCUMENTS_PER_BATCH",
@@ -267,20 +269,9 @@ def flawed_documents(
     ``document_id``, so it cannot clash with the documents it is sent with."""
     _check_isolation(isolation)
     possible = [d for d in DEFECTS if _NEEDS_ISOLATION.get(d, isolation) == isolation]
-    if defects is None:
-        chosen = possible
-    else:
-        if isinstance(defects, str):
-            raise TypeError(f"defects takes a sequence of defect names, not one str; write ({defects!r},)")
-        chosen = list(dict.fromkeys(defects))
-        if not chosen:
-            raise ValueError("defects is empty")
-        for defect in chosen:
-            if defect not in DEFECTS:
-                raise ValueError(f"unknown defect {defect!r}; the defects are {', '.join(DEFECTS)}")
-            if defect not in possible:
-                raise ValueError(f"defect {defect!r} applies only under isolation {_NEEDS_ISOLATION[defect]!r}")
-    return _flawed(_ids(user_ids, "user_ids"), _ids(customer_ids, "customer_ids"), isolation, tuple(chosen))
+    chosen = choose_defects(defects, DEFECTS, possible,
+                            lambda d: f"defect {d!r} applies only under isolation {_NEEDS_ISOLATION[d]!r}")
+    return _flawed(_ids(user_ids, "user_ids"), _ids(customer_ids, "customer_ids"), isolation, chosen)
 
 
 @lru_cache(maxsize=256)

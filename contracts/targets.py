@@ -77,9 +77,6 @@ class Session(Protocol):
     def let_time_pass(self, items: int = 1) -> None:
         """Let processing move on: *items* items on the emulator, a poll interval on a real service."""
 
-    def control(self, action: Callable[..., object], *args: object) -> object:
-        """Run a control-plane action (emulator only)."""
-
     def close(self) -> None: ...
 
 
@@ -107,9 +104,6 @@ class EmulatorSession:
     def let_time_pass(self, items: int = 1) -> None:
         self.emulator.step(items)  # type: ignore[attr-defined]
 
-    def control(self, action: Callable[..., object], *args: object) -> object:
-        return action(self.emulator, *args)
-
     def close(self) -> None:
         self.emulator.close()  # type: ignore[attr-defined]
 
@@ -135,9 +129,6 @@ class RealSession:
 
     def let_time_pass(self, items: int = 1) -> None:
         time.sleep(self.poll_seconds)
-
-    def control(self, action: Callable[..., object], *args: object) -> object:
-        raise RuntimeError("the real service has no control plane; this rule is for the emulator only")
 
     def close(self) -> None:
         pass

@@ -67,8 +67,9 @@ class SynapDriver:
         finally:
             self.loop.close()
 
-    def _call(self, call: Callable[[], Awaitable[T]], items: int = 0) -> T:
-        self.budget.spend(1, items)
+    def _call(self, call: Callable[[], Awaitable[T]], items: int = 0, *, budgeted: bool = True) -> T:
+        if budgeted:
+            self.budget.spend(1, items)
         try:
             return self.loop.run_until_complete(call())  # type: ignore[arg-type]
         except SynapError as exc:
@@ -94,7 +95,4 @@ class SynapDriver:
 
     def delete(self, memory_id: str) -> Any:
         """Cleanup on a real account; not counted against the budget (it must always run)."""
-        try:
-            return self.loop.run_until_complete(self.sdk.memories.delete(memory_id))
-        except SynapError as exc:
-            raise Refused(Refusal(0, type(exc).__name__, str(exc))) from exc
+        return self._call(lambda: self.sdk.memories.delete(memory_id), budgeted=False)

@@ -23,9 +23,10 @@ from emulator.strategies import synap as strategies
 
 from ..drivers.synap import SynapDriver
 from ..drivers.views import Refused
-from ..model.answers import Answer, Refuse, verdict
+from ..model.answers import Answer, Refuse
 from ..model.synap import DONE, NOT_FOUND, Doc, SynapModel
 from ..targets import Session
+from . import attempt
 
 T = TypeVar("T")
 
@@ -79,13 +80,7 @@ class SynapMachine(RuleBasedStateMachine):
         return self.session.budget.allows(calls, items)
 
     def attempt(self, what: str, call: Callable[[], T], predicted: Answer) -> T | None:
-        try:
-            result, refusal = call(), None
-        except Refused as refused:
-            result, refusal = None, refused.refusal
-        problem = verdict(predicted, refusal, codes=True)
-        assert problem is None, f"{what}: {problem}"
-        return result
+        return attempt(what, call, predicted, codes=True)  # exception class names are the codes
 
     def document_id(self) -> str:
         return f"{self.session.prefix}doc-{next(self.names)}"

@@ -27,10 +27,11 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, initial
 
 from ..drivers.base import ZepDriver
 from ..drivers.views import BatchView, Listing, Refused
-from ..model.answers import Answer, Refuse, verdict
+from ..model.answers import Answer, Refuse
 from ..model.temporal import intervals, sentence
 from ..model.zep import BATCH_DONE, BATCH_FLOW, ITEM_DONE, ITEM_FLOW, Candidate, ModelBatch, ZepModel, reachable
 from ..targets import Session
+from . import attempt
 
 T = TypeVar("T")
 
@@ -91,14 +92,7 @@ class ZepBatchMachine(RuleBasedStateMachine):
         return drafts + len(self.made_graphs) + len(self.users)
 
     def attempt(self, what: str, call: Callable[[], T], predicted: Answer) -> T | None:
-        """Make *call* and check its answer against *predicted*; the result, or None if refused."""
-        try:
-            result, refusal = call(), None
-        except Refused as refused:
-            result, refusal = None, refused.refusal
-        problem = verdict(predicted, refusal, codes=self.driver.codes)
-        assert problem is None, f"{what}: {problem}"
-        return result
+        return attempt(what, call, predicted, codes=self.driver.codes)
 
     def make_graph(self, what: str) -> str:
         graph = self.driver.create_graph(self.name(what))

@@ -39,7 +39,7 @@ from .core.limits import MAX_BODY_BYTES
 from .core.tenants import Service
 from .core.world import World
 from .delivery import Dispatcher
-from .wire import control, synap, zep_v2, zep_v4
+from .wire import control, openapi, synap, zep_v2, zep_v4
 from .wire.http import API_KEY, REQUEST_ID, TENANT, WORLD, Dialect, ErrorInfo, Handler
 
 log = logging.getLogger("emulator")
@@ -280,6 +280,7 @@ def _keep(store: IdempotencyStore, key: tuple[str, str, str], request: web.Reque
 def build_app(world: World) -> web.Application:
     app = web.Application(middlewares=[dispatch], client_max_size=MAX_BODY_BYTES)
     app[WORLD] = world
+    app[openapi.DOCUMENT] = openapi.Document(DIALECTS)
     sender = Dispatcher()
     world.send_webhooks = sender.dispatch
 

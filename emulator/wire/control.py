@@ -27,7 +27,7 @@ from ..core.memories import Isolation
 from ..core.processor import ProcessingMode, WorkQueue
 from ..core.tenants import Service
 from ..core.timestamps import format_rfc3339, parse_rfc3339
-from . import control_faults, control_journal, control_state, control_webhooks
+from . import control_faults, control_journal, control_state, control_webhooks, openapi
 from .control_common import ControlBody, error_body, key_tenants, require_tenant, scope_name, settings_targets, world_of
 from .http import API_KEY, Dialect, Route, json_response, read_model
 from .zep_common import check_uuid
@@ -215,6 +215,7 @@ async def set_seed(request: web.Request) -> web.Response:
 
 ROUTES = [
     Route("GET", "/health", health, "health"),
+    openapi.ROUTE,
     Route("POST", "/processing/step", step, "processing.step", StepRequest),
     Route("POST", "/processing/run-until-idle", run_until_idle, "processing.run_until_idle"),
     Route("PUT", "/processing", set_mode, "processing.set_mode", ModeRequest),

@@ -38,15 +38,46 @@ STATUS_FOR_KIND: dict[ErrorKind, int] = {
 
 
 @dataclass(frozen=True)
+class Param:
+    """A query parameter a handler reads, as the OpenAPI document describes it (wire/openapi.py)."""
+
+    name: str
+    schema: dict[str, Any]
+    description: str = ""
+
+
+def int_param(name: str, low: int, high: int | None = None, description: str = "") -> Param:
+    """An integer query parameter that :func:`query_int` checks against the same bounds."""
+    schema: dict[str, Any] = {"type": "integer", "minimum": low}
+    if high is not None:
+        schema["maximum"] = high
+    return Param(name, schema, description)
+
+
+def str_param(name: str, description: str = "", enum: tuple[str, ...] | None = None) -> Param:
+    return Param(name, {"type": "string", "enum": list(enum)} if enum else {"type": "string"}, description)
+
+
+@dataclass(frozen=True)
 class Route:
-    """One endpoint: what the app registers, and (later) what the OpenAPI document lists."""
+    """One endpoint: what the app registers, and what the OpenAPI document lists
+    (wire/openapi.py builds the document from these fields and nothing else).
+
+    ``body`` is the type the handler validates the request body with (a pydantic model, a
+    TypedDict or a TypeAdapter's type); ``response`` the type of the success body it answers
+    with ``status`` (None: no body); ``query`` the query parameters it reads; ``errors`` the
+    error statuses the route answers beyond the ones every route of its kind has (see
+    openapi.error_statuses)."""
 
     method: str
     path: str
     handler: Handler
     summary: str
-    body: type[BaseModel] | None = None
+    body: Any = None
     status: int = 200
+    response: Any = None
+    query: tuple[Param, ...] = ()
+    errors: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -76,6 +107,8 @@ class Dialect:
     routes: list[Route] = field(default_factory=list)
     #: Whether mutating calls honour an ``Idempotency-Key`` header (Zep v4).
     idempotency: bool = False
+    #: The type of :attr:`error_body`'s result, for the OpenAPI document.
+    error_schema: Any = None
 
     def error_response(self, info: ErrorInfo, headers: dict[str, str] | None = None) -> web.Response:
         return json_response(self.error_body(info), info.status, headers=headers)

@@ -5,7 +5,9 @@ The middleware, per request (design.md "How a request flows"):
 2. answers an unknown route or method with that dialect's 404/405 body, never HTML and never
    a redirect (decisions.md "Unknown routes");
 3. reads the whole body of a mutating call, so no handler suspends between looking state up
-   and changing it (the world is single-threaded: no locks, as long as nothing awaits);
+   and changing it (the world is single-threaded: no locks, as long as nothing awaits) — within
+   the body timeout (``--body-timeout``): a body still incomplete then is a 408 and the
+   connection is closed; a body that cannot be decoded is a 400 ``unreadable_body``;
 4. authenticates: ``Authorization: Api-Key <key>`` (what both zep-cloud lines send) or
    ``Bearer <key>`` (Synap: Bearer only) → the key's tenant of the dialect's service; missing
    or malformed is a 401 (decisions.md);
@@ -31,7 +33,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .core.errors import EmulatorError, RateLimited, Unauthorized
+from .core.errors import EmulatorError, InvalidInput, RateLimited, Unauthorized
 from .core.faults import ActiveFault, FaultBook, RequestFault
 from .core.idempotency import IdempotencyStore
 from .core.journal import Entry, Journal, preview
@@ -55,12 +57,14 @@ _FALLBACK = Dialect(
 )
 
 _MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-_HTTP_CODES = {404: "route_not_found", 405: "method_not_allowed", 413: "body_too_large"}
+_HTTP_CODES = {404: "route_not_found", 405: "method_not_allowed", 408: "request_timeout", 413: "body_too_large"}
 
 _RequestKey: Any = getattr(web, "RequestKey", None)
 _BODY: Any = _RequestKey("body", bytes) if _RequestKey else "body"
 _FAULT: Any = _RequestKey("fault", str) if _RequestKey else "fault"
 _DROPPED: Any = _RequestKey("dropped", bool) if _RequestKey else "dropped"
+#: The body could not be decoded: the rest of it may still be on the connection, so the answer closes it.
+_UNREADABLE: Any = _RequestKey("unreadable", bool) if _RequestKey else "unreadable"
 
 
 def dialect_for(path: str) -> Dialect:
@@ -103,7 +107,7 @@ async def _answer(request: web.Request, handler: Handler, dialect: Dialect, requ
         if request.method in _MUTATING:
             # The whole body first: once a handler has looked state up, it must not suspend
             # (a concurrent delete or reset would then slip in between its check and its write).
-            request[_BODY] = await request.read()
+            request[_BODY] = await _read_body(request)
         key = api_key(request, dialect) if dialect.auth_schemes else None
         request[API_KEY] = key
         if dialect.service is not None:
@@ -129,7 +133,10 @@ async def _answer(request: web.Request, handler: Handler, dialect: Dialect, requ
     except EmulatorError as exc:
         if isinstance(exc, RateLimited) and exc.details:
             headers.update(_rate_limit_headers(exc.details))
-        return dialect.error_response(ErrorInfo.from_error(exc, request_id), headers)
+        refusal = dialect.error_response(ErrorInfo.from_error(exc, request_id), headers)
+        if request.get(_UNREADABLE):
+            return await _answer_and_close(request, refusal)
+        return refusal
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -140,12 +147,54 @@ async def _answer(request: web.Request, handler: Handler, dialect: Dialect, requ
         info = ErrorInfo(
             exc.status, _HTTP_CODES.get(exc.status, "http_error"), _http_message(request, exc), details=details, request_id=request_id
         )
+        if isinstance(exc, web.HTTPRequestTimeout):
+            return await _answer_and_close(request, dialect.error_response(info, headers))
         return dialect.error_response(info, headers)
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         info = ErrorInfo(500, "internal_error", "the emulator failed on this request; see its log", request_id=request_id)
         return dialect.error_response(info, headers)
     response.headers.setdefault("X-Request-Id", request_id)
+    return response
+
+
+# -- the request body ---------------------------------------------------------------------------
+
+
+async def _read_body(request: web.Request) -> bytes:
+    """The whole body, within the world's ``body_timeout`` seconds (settings ``--body-timeout``).
+
+    A client that sends its headers and then only part of the body (Content-Length promises
+    more) would otherwise hold the handler forever: past the timeout this raises 408
+    (RFC 9110 §15.5.9: the server "did not receive a complete request message within the time
+    that it was prepared to wait"). A body aiohttp cannot decode (a ``Content-Encoding`` it does
+    not match) is a 400 ``unreadable_body``, as is one whose client went away half-way (no one
+    is left to read that answer; the journal records the call with no status). Over
+    ``MAX_BODY_BYTES`` aiohttp raises its 413 itself."""
+    try:
+        async with asyncio.timeout(request.app[WORLD].config.body_timeout):
+            return await request.read()
+    except TimeoutError:
+        raise web.HTTPRequestTimeout() from None
+    except web.RequestPayloadError as exc:
+        request[_UNREADABLE] = True
+        raise InvalidInput("unreadable_body", f"the request body could not be read: {exc}") from None
+    except ConnectionError:
+        request[_DROPPED] = True
+        raise InvalidInput("unreadable_body", "the connection closed before the request body arrived") from None
+
+
+async def _answer_and_close(request: web.Request, response: web.Response) -> web.Response:
+    """Send *response* now and close the connection: after a timed-out or undecodable body the
+    connection is no longer usable (the rest of the body could arrive and be read as a new request), so RFC
+    9110 §15.5.9 says the server SHOULD close it. ``force_close`` makes aiohttp send
+    ``Connection: close``; closing the transport ourselves spares the client aiohttp's
+    lingering read of the body that never comes."""
+    response.force_close()
+    await response.prepare(request)
+    await response.write_eof()
+    if request.transport is not None:
+        request.transport.close()
     return response
 
 
@@ -229,6 +278,8 @@ def _http_message(request: web.Request, exc: web.HTTPException) -> str:
         return f"method {request.method} is not allowed on {request.path}"
     if exc.status == 413:
         return f"the request body is over {MAX_BODY_BYTES} bytes"
+    if exc.status == 408:
+        return f"the request body did not arrive within {request.app[WORLD].config.body_timeout:g} s"
     return exc.reason
 
 

@@ -11,6 +11,7 @@ from typing import Callable, Optional, Sequence, TypeVar
 
 from pydantic import BaseModel, Field
 
+from .core.limits import DEFAULT_BODY_TIMEOUT
 from .core.memories import Isolation
 from .core.processor import ProcessingMode
 from .core.temporal import REASSERT_POLICIES, Reassert
@@ -31,6 +32,7 @@ class Settings(BaseModel):
     synap_isolation: Isolation = Isolation.STRICT
     state_file: Optional[Path] = None
     log_level: str = "INFO"
+    body_timeout: float = Field(default=DEFAULT_BODY_TIMEOUT, gt=0, allow_inf_nan=False)
 
     def world_config(self) -> WorldConfig:
         return WorldConfig(
@@ -41,6 +43,7 @@ class Settings(BaseModel):
             reassert=self.reassert,
             plugins=list(self.plugins),
             synap_isolation=self.synap_isolation,
+            body_timeout=self.body_timeout,
         )
 
 
@@ -62,6 +65,16 @@ def _seconds(text: str) -> float:
         seconds = float("nan")
     if not seconds >= 0 or seconds == float("inf"):
         raise argparse.ArgumentTypeError(f"{text!r} is not a non-negative number of seconds")
+    return seconds
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = float("nan")
+    if not 0 < seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
     return seconds
 
 
@@ -142,6 +155,14 @@ def parse_args(argv: Sequence[str] | None = None) -> Settings:
         help="load the world from this snapshot file at start (if it exists) and write it back on a clean "
         "shutdown (SIGINT/SIGTERM)",
     )
+    parser.add_argument(
+        "--body-timeout",
+        type=_positive_seconds,
+        default=_env("BODY_TIMEOUT", str(DEFAULT_BODY_TIMEOUT)),
+        metavar="SECONDS",
+        help="how long to wait for the whole body of a POST/PUT/PATCH/DELETE; a body still incomplete "
+        f"is answered 408 in the API's error shape and the connection closed (default {DEFAULT_BODY_TIMEOUT:g})",
+    )
     parser.add_argument("--log-level", default=_env("LOG_LEVEL", "INFO"), help="DEBUG, INFO, WARNING ... (default INFO)")
     args = parser.parse_args(argv)
     level = args.log_level.upper()
@@ -161,4 +182,5 @@ def parse_args(argv: Sequence[str] | None = None) -> Settings:
         synap_isolation=args.synap_isolation,
         state_file=args.state_file,
         log_level=level,
+        body_timeout=args.body_timeout,
     )

@@ -11,6 +11,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
+from .errors import InvalidInput
+
+#: The longest step (a tick or an advance) one call may ask for: a century.
+MAX_CLOCK_STEP = 100 * 365 * 86400
+
 
 class Clock(Protocol):
     """What the core needs of a clock: the current time, timezone-aware, in UTC, and word
@@ -43,8 +48,8 @@ class EmulatorClock:
 
     @tick.setter
     def tick(self, seconds: float) -> None:
-        if seconds < 0:
-            raise ValueError("the clock only moves forward")
+        if not 0 <= seconds <= MAX_CLOCK_STEP:
+            raise ValueError(f"a tick is 0 to {MAX_CLOCK_STEP:g} seconds")
         self._tick = timedelta(seconds=seconds)
 
     def reset(self) -> None:
@@ -55,10 +60,13 @@ class EmulatorClock:
         """Move on by the tick; True if the clock moved (the next item starts later)."""
         if not self._tick:
             return False
-        if self._frozen is not None:
-            self._frozen += self._tick
-        else:
-            self._offset += self._tick
+        try:
+            if self._frozen is not None:
+                self._frozen += self._tick
+            else:
+                self._offset += self._tick
+        except OverflowError:  # at year 9999 the clock stops rather than fail the item
+            return False
         return True
 
     def now(self) -> datetime:
@@ -80,13 +88,20 @@ class EmulatorClock:
             self._frozen = None
 
     def advance(self, seconds: float) -> datetime:
+        """Move on by *seconds*; past what a datetime holds (year 9999) is an
+        :class:`InvalidInput` and the clock stays where it was."""
         if seconds < 0:
             raise ValueError("the clock only moves forward")
-        step = timedelta(seconds=seconds)
-        if self._frozen is not None:
-            self._frozen += step
-        else:
-            self._offset += step
+        try:
+            step = timedelta(seconds=seconds)
+            if self._frozen is not None:
+                self._frozen = self._frozen + step
+            else:
+                datetime.now(timezone.utc) + self._offset + step  # raises before anything changes
+                self._offset += step
+        except OverflowError:
+            raise InvalidInput("clock_overflow", f"advancing the clock by {seconds:g} s would take it past year 9999",
+                               param="seconds") from None
         return self.now()
 
     @property

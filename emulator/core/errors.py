@@ -12,6 +12,19 @@ from enum import Enum
 from typing import Any
 
 
+#: How much of a client's value an error message quotes.
+SHOWN_CHARS = 80
+
+
+def shown(value: object) -> str:
+    """*value*'s repr for an error message, cut to :data:`SHOWN_CHARS` characters: a 4 MiB
+    timestamp is refused in a line, not echoed back in full."""
+    text = repr(value)
+    if len(text) <= SHOWN_CHARS:
+        return text
+    return f"{text[:SHOWN_CHARS]}... ({len(text):,} characters)"
+
+
 class ErrorKind(str, Enum):
     INVALID = "invalid"            # 400
     UNAUTHORIZED = "unauthorized"  # 401

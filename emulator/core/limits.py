@@ -16,4 +16,12 @@ MIN_PAGE_SIZE = 1
 MAX_PAGE_SIZE = 200
 DEFAULT_PAGE_SIZE = 50
 MAX_BODY_BYTES = 32 * 1024 * 1024
+#: How deep a request's JSON may nest. orjson reads 1,024 levels but writes only 254, so a
+#: deeper value would be stored and then fail every answer that shows it; this leaves the
+#: answers that embed a stored value (a snapshot, a listed record) 126 levels to spare.
+MAX_JSON_DEPTH = 128
+#: Seconds the server waits for the whole body of a mutating request before answering 408 and
+#: closing the connection (settings ``--body-timeout``; RFC 9110 §15.5.9). Generous: 32 MiB
+#: over loopback takes well under a second.
+DEFAULT_BODY_TIMEOUT = 30.0
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600

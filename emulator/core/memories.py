@@ -34,7 +34,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from .batches import Item, ItemInput, ItemKind, ItemStatus, KeySpace, Ref, TargetKind
-from .errors import Conflict, InvalidInput
+from .errors import Conflict, InvalidInput, shown
 from .graph import Graph
 from .temporal import Edge
 
@@ -121,9 +121,9 @@ class MemoryDesk:
         if doc.content == "" or doc.content == {}:
             return "document is empty"
         if doc.document_type not in DOCUMENT_TYPES:
-            return f"document_type {doc.document_type!r} is not one of {', '.join(DOCUMENT_TYPES)}"
+            return f"document_type {shown(doc.document_type)} is not one of {', '.join(DOCUMENT_TYPES)}"
         if doc.mode not in MODES:
-            return f"mode {doc.mode!r} is not one of {', '.join(MODES)}"
+            return f"mode {shown(doc.mode)} is not one of {', '.join(MODES)}"
         if self.isolation is Isolation.STRICT and doc.user_id and not doc.customer_id:
             return "user_id requires customer_id on this instance (B2B isolation)"
         if self.isolation is Isolation.EQUALS_CUSTOMER and doc.customer_id:
@@ -132,9 +132,9 @@ class MemoryDesk:
             return "scope is not accepted: this instance has no nested scope levels"
         if doc.document_id is not None:
             if doc.document_id in earlier_ids:
-                return f"document_id {doc.document_id!r} appears twice in this batch"
+                return f"document_id {shown(doc.document_id)} appears twice in this batch"
             if doc.document_id in self.by_document:
-                return f"document_id {doc.document_id!r} already exists"
+                return f"document_id {shown(doc.document_id)} already exists"
         return None
 
     def check_one(self, doc: Document) -> None:

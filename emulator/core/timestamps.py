@@ -14,7 +14,7 @@ import re
 from datetime import datetime, timezone
 from functools import lru_cache
 
-from .errors import InvalidInput
+from .errors import InvalidInput, shown
 
 _RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})", re.ASCII)
 
@@ -24,7 +24,7 @@ def parse_rfc3339(value: str, param: str) -> datetime:
     if not isinstance(value, str) or not _RFC3339.fullmatch(value):
         raise InvalidInput(
             "invalid_timestamp",
-            f"{param}: {value!r} is not an RFC 3339 timestamp with a UTC offset "
+            f"{param}: {shown(value)} is not an RFC 3339 timestamp with a UTC offset "
             "(for example 2024-06-15T10:30:00Z)",
             param=param,
         )
@@ -33,7 +33,7 @@ def parse_rfc3339(value: str, param: str) -> datetime:
         return parsed if parsed.tzinfo is timezone.utc else parsed.astimezone(timezone.utc)
     except (ValueError, OverflowError) as exc:  # e.g. 0001-01-01T00:00:00+01:00 is before year 1 in UTC
         raise InvalidInput(
-            "invalid_timestamp", f"{param}: {value!r} is not a valid date and time in UTC ({exc})", param=param
+            "invalid_timestamp", f"{param}: {shown(value)} is not a valid date and time in UTC ({exc})", param=param
         ) from None
 
 

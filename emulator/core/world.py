@@ -9,8 +9,10 @@ from .clock import EmulatorClock
 from .ids import IdFactory
 from .journal import DEFAULT_CAPACITY, Journal
 from .knowledge import KnowledgeSettings, load_plugin
+from .limits import DEFAULT_BODY_TIMEOUT
 from .memories import Isolation
 from .processor import ProcessingMode, Processor
+from .reclaim import reclaim
 from .temporal import Reassert
 from .tenants import TenantRegistry
 from .webhooks import Delivery
@@ -29,6 +31,9 @@ class WorldConfig:
     synap_isolation: Isolation = Isolation.STRICT
     #: How many requests the journal keeps (the newest).
     journal_capacity: int = DEFAULT_CAPACITY
+    #: How long the server waits for the whole body of a mutating request (``--body-timeout``);
+    #: a body still incomplete then is answered 408 and its connection closed (emulator/app.py).
+    body_timeout: float = DEFAULT_BODY_TIMEOUT
 
 
 class World:
@@ -76,6 +81,7 @@ class World:
         self.tenants.rate_limit = None
         self.reseed(self.config.seed)
         self.clock.reset()
+        reclaim()  # give the dropped tenants' memory back (core/reclaim.py)
         return count
 
     def reseed(self, seed: int | str | None) -> None:

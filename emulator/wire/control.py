@@ -16,20 +16,32 @@ one it acts on every tenant (and, for the mode, on tenants created later).
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Optional, Union
+from typing import Annotated, Literal, Optional, Union
 
 from aiohttp import web
 from pydantic import Field, StrictInt
+from typing_extensions import TypedDict
 
 from .. import __version__
-from ..core.clock import EmulatorClock
+from ..core.batches import BatchStatus
+from ..core.clock import MAX_CLOCK_STEP, EmulatorClock
 from ..core.memories import Isolation
 from ..core.processor import ProcessingMode, WorkQueue
 from ..core.tenants import Service
 from ..core.timestamps import format_rfc3339, parse_rfc3339
 from . import control_faults, control_journal, control_state, control_webhooks, openapi
-from .control_common import ControlBody, error_body, key_tenants, require_tenant, scope_name, settings_targets, world_of
-from .http import API_KEY, Dialect, Route, json_response, read_model
+from .control_common import (
+    ControlBody,
+    ControlError,
+    Scope,
+    error_body,
+    key_tenants,
+    require_tenant,
+    scope_name,
+    settings_targets,
+    world_of,
+)
+from .http import API_KEY, Dialect, Route, Timestamp, json_response, read_model
 from .zep_common import check_uuid
 
 PREFIX = "/_emulator"
@@ -41,11 +53,11 @@ class StepRequest(ControlBody):
 
 class ClockRequest(ControlBody):
     frozen_at: Optional[str] = None
-    tick_seconds: float = Field(default=0.0, ge=0, allow_inf_nan=False)
+    tick_seconds: float = Field(default=0.0, ge=0, le=MAX_CLOCK_STEP, allow_inf_nan=False)
 
 
 class AdvanceRequest(ControlBody):
-    seconds: float = Field(ge=0, allow_inf_nan=False)
+    seconds: float = Field(ge=0, le=MAX_CLOCK_STEP, allow_inf_nan=False)
 
 
 class IsolationRequest(ControlBody):
@@ -65,18 +77,42 @@ class ModeRequest(ControlBody):
     mode: ProcessingMode
 
 
+class Apis(TypedDict):
+    """The base URL of each API this server speaks."""
+
+    zep_v2: str
+    zep_v4: str
+    synap: str
+
+
+class Health(TypedDict):
+    """The server is up: its version, where each API is, and the processing defaults."""
+
+    status: Literal["ok"]
+    version: str
+    apis: Apis
+    processing: ProcessingMode
+    item_seconds: float
+
+
 async def health(request: web.Request) -> web.Response:
     world = world_of(request)
     base = f"{request.scheme}://{request.host}"
-    return json_response(
-        {
-            "status": "ok",
-            "version": __version__,
-            "apis": {"zep_v2": f"{base}/api/v2", "zep_v4": f"{base}/api/v4", "synap": base},
-            "processing": world.processor.default_mode.value,
-            "item_seconds": world.processor.item_seconds,
-        }
-    )
+    body: Health = {
+        "status": "ok",
+        "version": __version__,
+        "apis": {"zep_v2": f"{base}/api/v2", "zep_v4": f"{base}/api/v4", "synap": base},
+        "processing": world.processor.default_mode.value,
+        "item_seconds": world.processor.item_seconds,
+    }
+    return json_response(body)
+
+
+class Processed(TypedDict):
+    """What a step did: items processed now, and items still waiting in the queues it read."""
+
+    processed: int
+    pending: int
 
 
 async def step(request: web.Request) -> web.Response:
@@ -84,20 +120,27 @@ async def step(request: web.Request) -> web.Response:
     queues = _queues(request)
     processor = world_of(request).processor
     done = processor.step(body.items, queues)
-    return json_response({"processed": done, "pending": processor.pending(queues)})
+    answer: Processed = {"processed": done, "pending": processor.pending(queues)}
+    return json_response(answer)
 
 
 async def run_until_idle(request: web.Request) -> web.Response:
     queues = _queues(request)
     processor = world_of(request).processor
     done = processor.run_until_idle(queues)
-    return json_response({"processed": done, "pending": processor.pending(queues)})
+    answer: Processed = {"processed": done, "pending": processor.pending(queues)}
+    return json_response(answer)
 
 
 def _queues(request: web.Request) -> Optional[list[WorkQueue]]:
     """The work queues a step acts on: the key's tenants', or (no key) every tenant's."""
     tenants = key_tenants(request)
     return None if tenants is None else [t.work for t in tenants]
+
+
+class ModeSet(TypedDict):
+    mode: ProcessingMode
+    scope: Scope
 
 
 async def set_mode(request: web.Request) -> web.Response:
@@ -109,7 +152,15 @@ async def set_mode(request: web.Request) -> web.Response:
         world_of(request).processor.default_mode = body.mode
     for tenant in tenants:
         tenant.set_mode(body.mode)
-    return json_response({"mode": body.mode.value, "scope": scope_name(keyed)})
+    answer: ModeSet = {"mode": body.mode.value, "scope": scope_name(keyed)}
+    return json_response(answer)
+
+
+class ResetDone(TypedDict):
+    """What a reset forgot: one key (``tenant``) or everything (``all``), and how many tenants."""
+
+    reset: Literal["tenant", "all"]
+    tenants: int
 
 
 async def reset(request: web.Request) -> web.Response:
@@ -117,16 +168,25 @@ async def reset(request: web.Request) -> web.Response:
     without a header, everything, with every server-wide setting put back (:meth:`World.reset`)."""
     world = world_of(request)
     key = request.get(API_KEY)
+    answer: ResetDone
     if key is not None:
-        return json_response({"reset": "tenant", "tenants": world.forget(key)})
-    return json_response({"reset": "all", "tenants": world.reset()})
+        answer = {"reset": "tenant", "tenants": world.forget(key)}
+    else:
+        answer = {"reset": "all", "tenants": world.reset()}
+    return json_response(answer)
+
+
+class Canceled(TypedDict):
+    batch_id: str
+    status: BatchStatus
 
 
 async def cancel_batch(request: web.Request) -> web.Response:
     tenant = require_tenant(request)
     batch = tenant.batch(check_uuid(request.match_info["batch_id"], "batch_id"))
     tenant.cancel_batch(batch)
-    return json_response({"batch_id": batch.uuid, "status": batch.status.value})
+    answer: Canceled = {"batch_id": batch.uuid, "status": batch.status.value}
+    return json_response(answer)
 
 
 def _clock(request: web.Request) -> tuple[EmulatorClock, bool]:
@@ -138,7 +198,16 @@ def _clock(request: web.Request) -> tuple[EmulatorClock, bool]:
     return world_of(request).clock, False
 
 
-def _clock_json(clock: EmulatorClock, keyed: bool) -> dict[str, Any]:
+class ClockState(TypedDict):
+    """A clock as it stands: its time, whether it is frozen, its per-item tick, and whose it is."""
+
+    now: Timestamp
+    frozen: bool
+    tick_seconds: float
+    scope: Scope
+
+
+def _clock_json(clock: EmulatorClock, keyed: bool) -> ClockState:
     return {"now": format_rfc3339(clock.now()), "frozen": clock.frozen, "tick_seconds": clock.tick, "scope": scope_name(keyed)}
 
 
@@ -172,6 +241,11 @@ async def advance_clock(request: web.Request) -> web.Response:
     return json_response(_clock_json(clock, keyed))
 
 
+class IsolationSet(TypedDict):
+    isolation: Isolation
+    scope: Scope
+
+
 async def set_isolation(request: web.Request) -> web.Response:
     """Synap's ``user_context_isolation``: with a key, that key's Synap tenant; without, the
     server's default for new Synap tenants and every existing one."""
@@ -182,7 +256,16 @@ async def set_isolation(request: web.Request) -> web.Response:
     for tenant in tenants:
         assert tenant.memories is not None
         tenant.memories.isolation = body.isolation
-    return json_response({"isolation": body.isolation.value, "scope": scope_name(keyed)})
+    answer: IsolationSet = {"isolation": body.isolation.value, "scope": scope_name(keyed)}
+    return json_response(answer)
+
+
+class RateLimitSet(TypedDict):
+    """The rate-limit mode as set: ``per_second`` null when it is off."""
+
+    per_second: Optional[float]
+    burst: int
+    scope: Scope
 
 
 async def set_rate_limit(request: web.Request) -> web.Response:
@@ -196,7 +279,13 @@ async def set_rate_limit(request: web.Request) -> web.Response:
         world_of(request).tenants.rate_limit = None if body.per_second is None else (body.per_second, body.burst)
     for tenant in tenants:
         tenant.limit_rate(body.per_second, body.burst)
-    return json_response({"per_second": body.per_second, "burst": body.burst, "scope": scope_name(keyed)})
+    answer: RateLimitSet = {"per_second": body.per_second, "burst": body.burst, "scope": scope_name(keyed)}
+    return json_response(answer)
+
+
+class SeedSet(TypedDict):
+    seed: Union[int, str]
+    scope: Scope
 
 
 async def set_seed(request: web.Request) -> web.Response:
@@ -210,23 +299,27 @@ async def set_seed(request: web.Request) -> web.Response:
             tenant.seed(body.seed)
     else:
         world_of(request).reseed(body.seed)
-    return json_response({"seed": body.seed, "scope": scope_name(keyed)})
+    answer: SeedSet = {"seed": body.seed, "scope": scope_name(keyed)}
+    return json_response(answer)
 
 
+# 404 on the calls that read the key's existing tenants (key_tenants): a key no tenant has.
 ROUTES = [
-    Route("GET", "/health", health, "health"),
+    Route("GET", "/health", health, "health", response=Health),
     openapi.ROUTE,
-    Route("POST", "/processing/step", step, "processing.step", StepRequest),
-    Route("POST", "/processing/run-until-idle", run_until_idle, "processing.run_until_idle"),
-    Route("PUT", "/processing", set_mode, "processing.set_mode", ModeRequest),
-    Route("POST", "/reset", reset, "reset"),
-    Route("POST", "/batches/{batch_id}/cancel", cancel_batch, "batch.cancel"),
-    Route("PUT", "/synap/isolation", set_isolation, "synap.set_isolation", IsolationRequest),
-    Route("PUT", "/rate-limit", set_rate_limit, "rate_limit.set", RateLimitRequest),
-    Route("PUT", "/seed", set_seed, "seed.set", SeedRequest),
-    Route("GET", "/clock", get_clock, "clock.get"),
-    Route("PUT", "/clock", set_clock, "clock.set", ClockRequest),
-    Route("POST", "/clock/advance", advance_clock, "clock.advance", AdvanceRequest),
+    Route("POST", "/processing/step", step, "processing.step", StepRequest, response=Processed, errors=(404,)),
+    Route("POST", "/processing/run-until-idle", run_until_idle, "processing.run_until_idle", response=Processed,
+          errors=(404,)),
+    Route("PUT", "/processing", set_mode, "processing.set_mode", ModeRequest, response=ModeSet),
+    Route("POST", "/reset", reset, "reset", response=ResetDone),
+    # 409: the batch has already ended.
+    Route("POST", "/batches/{batch_id}/cancel", cancel_batch, "batch.cancel", response=Canceled, errors=(409,)),
+    Route("PUT", "/synap/isolation", set_isolation, "synap.set_isolation", IsolationRequest, response=IsolationSet),
+    Route("PUT", "/rate-limit", set_rate_limit, "rate_limit.set", RateLimitRequest, response=RateLimitSet),
+    Route("PUT", "/seed", set_seed, "seed.set", SeedRequest, response=SeedSet),
+    Route("GET", "/clock", get_clock, "clock.get", response=ClockState, errors=(404,)),
+    Route("PUT", "/clock", set_clock, "clock.set", ClockRequest, response=ClockState),
+    Route("POST", "/clock/advance", advance_clock, "clock.advance", AdvanceRequest, response=ClockState),
 ]
 
 DIALECT = Dialect(
@@ -236,4 +329,6 @@ DIALECT = Dialect(
     auth_schemes=("Api-Key", "Bearer"),
     error_body=error_body,
     routes=ROUTES + control_faults.ROUTES + control_journal.ROUTES + control_webhooks.ROUTES + control_state.ROUTES,
+    error_schema=ControlError,
+    uuid_params=frozenset({"batch_id"}),  # cancel_batch: check_uuid
 )

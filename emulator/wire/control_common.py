@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Literal, Optional
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict
+from typing_extensions import TypedDict
 
 from ..core.errors import NotFound, Unauthorized
 from ..core.tenants import Service, Tenant
@@ -61,11 +62,34 @@ def settings_targets(request: web.Request, services: tuple[Service, ...]) -> tup
     return [t for t in world.tenants.all() if t.service in services], False
 
 
-def scope_name(keyed: bool) -> str:
+#: Whom a setting was applied to: the key's tenants, or the server (every tenant, and later ones).
+Scope = Literal["tenant", "server"]
+
+
+def scope_name(keyed: bool) -> Scope:
     return "tenant" if keyed else "server"
 
 
-def error_body(info: ErrorInfo) -> dict[str, Any]:
+class Cleared(TypedDict):
+    """How many records a clear removed."""
+
+    cleared: int
+
+
+class ErrorDetail(TypedDict):
+    code: str
+    message: str
+    param: Optional[str]
+    details: Optional[dict[str, Any]]
+
+
+class ControlError(TypedDict):
+    """The control plane's error body (the emulator's own; no SDK reads it)."""
+
+    error: ErrorDetail
+
+
+def error_body(info: ErrorInfo) -> ControlError:
     return {"error": {"code": info.code, "message": info.message, "param": info.param, "details": info.details}}
 
 

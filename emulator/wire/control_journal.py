@@ -8,11 +8,46 @@ calls. ``DELETE /requests`` forgets them (with a key, that key's).
 
 from __future__ import annotations
 
-from aiohttp import web
+from typing import Optional, cast
 
-from ..core.journal import Query
-from .control_common import world_of
-from .http import API_KEY, Route, json_response, query_int
+from aiohttp import web
+from typing_extensions import TypedDict
+
+from ..core.journal import DEFAULT_CAPACITY, Entry, Query
+from .control_common import Cleared, world_of
+from .http import API_KEY, Route, Timestamp, int_param, json_response, query_int, str_param
+
+
+class JournalEntry(TypedDict):
+    """One answered call, as core/journal.py ``Entry.to_json`` writes it (bodies as text, cut
+    at ``BODY_PREVIEW_BYTES``; ``status`` null when the connection was dropped unanswered)."""
+
+    id: str
+    serial: int
+    at: Timestamp
+    method: str
+    path: str
+    query: str
+    api: str
+    tenant: Optional[str]
+    status: Optional[int]
+    duration_ms: float
+    idempotency_key: Optional[str]
+    replayed: Optional[str]
+    fault: Optional[str]
+    request_body: str
+    response_body: str
+
+
+def entry_json(entry: Entry) -> JournalEntry:
+    return cast(JournalEntry, entry.to_json())
+
+
+class JournalPage(TypedDict):
+    """The matching entries, oldest first, and the journal's latest serial (for ``after``)."""
+
+    requests: list[JournalEntry]
+    last_serial: int
 
 
 async def list_requests(request: web.Request) -> web.Response:
@@ -27,14 +62,27 @@ async def list_requests(request: web.Request) -> web.Response:
     )
     limit = query_int(request, "limit", 100, 1, max(journal.capacity, 1))
     entries = journal.find(query, limit)
-    return json_response({"requests": [e.to_json() for e in entries], "last_serial": journal.serial})
+    body: JournalPage = {"requests": [entry_json(e) for e in entries], "last_serial": journal.serial}
+    return json_response(body)
 
 
 async def clear_requests(request: web.Request) -> web.Response:
-    return json_response({"cleared": world_of(request).journal.clear(request.get(API_KEY))})
+    body: Cleared = {"cleared": world_of(request).journal.clear(request.get(API_KEY))}
+    return json_response(body)
 
+
+QUERY = (
+    str_param("method", "only calls of this HTTP method"),
+    str_param("path", "only calls whose path matches this glob (* crosses /)"),
+    str_param("api", "only calls to this API: zep-v2, zep-v4, synap, synap-docs, synap-health, control or root"),
+    int_param("status", 100, 599, "only answers with this status"),
+    int_param("after", 0, description="only entries with a later serial (for polling)"),
+    # The upper bound is the journal's capacity, which the server's configuration sets.
+    int_param("limit", 1, description=f"the newest n entries (default 100; at most the journal's capacity, "
+                                      f"{DEFAULT_CAPACITY} unless configured)"),
+)
 
 ROUTES = [
-    Route("GET", "/requests", list_requests, "requests.list"),
-    Route("DELETE", "/requests", clear_requests, "requests.clear"),
+    Route("GET", "/requests", list_requests, "requests.list", response=JournalPage, query=QUERY),
+    Route("DELETE", "/requests", clear_requests, "requests.clear", response=Cleared),
 ]

@@ -9,16 +9,17 @@ a tenant, so these calls need the tenant's key (Zep's ``Authorization: Api-Key``
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional, cast
 
 from aiohttp import web
 from pydantic import Field
+from typing_extensions import TypedDict
 
 from ..core.errors import InvalidInput
 from ..core.tenants import Service, Tenant
-from ..core.webhooks import DeliveryState, Outbox
+from ..core.webhooks import Delivery, DeliveryState, Endpoint, Outbox
 from .control_common import ControlBody, settings_targets, world_of
-from .http import Route, json_response, read_model
+from .http import Route, Timestamp, json_response, read_model, str_param
 from .zep_webhooks import outbox_of
 
 
@@ -27,6 +28,72 @@ class EndpointRequest(ControlBody):
     secret: Optional[str] = None
     events: Optional[list[str]] = None
     retry_delays: Optional[list[float]] = Field(default=None, max_length=20)
+
+
+class EndpointRecord(TypedDict):
+    """A registered endpoint, as core/webhooks.py ``Endpoint.to_json`` writes it: its secret
+    included (tests verify signatures with it); ``url`` null for an in-process callback;
+    ``events`` null for every event."""
+
+    uuid: str
+    url: Optional[str]
+    in_process: bool
+    secret: str
+    events: Optional[list[str]]
+    retry_delays: list[float]
+    created_at: Timestamp
+
+
+def endpoint_json(endpoint: Endpoint) -> EndpointRecord:
+    return cast(EndpointRecord, endpoint.to_json())
+
+
+class DeliveryFault(TypedDict):
+    """A webhook fault's effect on a delivery (core/webhooks.py ``DeliveryFault.to_json``)."""
+
+    drop: bool
+    delay_seconds: float
+    duplicate: bool
+
+
+class Attempt(TypedDict):
+    """One send (``Attempt.to_json``): ``status_code`` null without an HTTP answer, ``error``
+    null without an error, ``timestamp`` the unix second it was signed with."""
+
+    number: int
+    at: Timestamp
+    status_code: Optional[int]
+    error: Optional[str]
+    duration_ms: float
+    timestamp: int
+    duplicate: bool
+
+
+class DeliveryRecord(TypedDict):
+    """One event to one endpoint and every attempt at it (``Delivery.to_json``); ``payload``
+    is the event as sent."""
+
+    uuid: str
+    endpoint_uuid: str
+    msg_id: str
+    event_name: str
+    payload: dict[str, Any]
+    state: DeliveryState
+    fault: Optional[DeliveryFault]
+    attempts: list[Attempt]
+    created_at: Timestamp
+
+
+def delivery_json(delivery: Delivery) -> DeliveryRecord:
+    return cast(DeliveryRecord, delivery.to_json())
+
+
+class EndpointList(TypedDict):
+    endpoints: list[EndpointRecord]
+
+
+class DeliveryList(TypedDict):
+    deliveries: list[DeliveryRecord]
 
 
 def _zep_tenant(request: web.Request) -> Tenant:
@@ -46,15 +113,16 @@ async def add_endpoint(request: web.Request) -> web.Response:
     outbox = outbox_of(tenant, world_of(request).send_webhooks)
     endpoint = outbox.register(url=body.url, secret=body.secret, events=body.events, retry_delays=body.retry_delays,
                                now=tenant.clock.now())
-    return json_response(endpoint.to_json(), status=201)
+    return json_response(endpoint_json(endpoint), status=201)
 
 
 async def list_endpoints(request: web.Request) -> web.Response:
-    return json_response({"endpoints": [e.to_json() for e in _outbox(request).endpoints()]})
+    body: EndpointList = {"endpoints": [endpoint_json(e) for e in _outbox(request).endpoints()]}
+    return json_response(body)
 
 
 async def remove_endpoint(request: web.Request) -> web.Response:
-    return json_response(_outbox(request).remove(request.match_info["endpoint_id"]).to_json())
+    return json_response(endpoint_json(_outbox(request).remove(request.match_info["endpoint_id"])))
 
 
 async def list_deliveries(request: web.Request) -> web.Response:
@@ -65,12 +133,16 @@ async def list_deliveries(request: web.Request) -> web.Response:
         choices = ", ".join(s.value for s in DeliveryState)
         raise InvalidInput("invalid_parameter", f"state must be one of {choices}", param="state") from None
     deliveries = _outbox(request).deliveries(endpoint_uuid=request.query.get("endpoint") or None, state=state)
-    return json_response({"deliveries": [d.to_json() for d in deliveries]})
+    body: DeliveryList = {"deliveries": [delivery_json(d) for d in deliveries]}
+    return json_response(body)
 
 
 ROUTES = [
-    Route("POST", "/webhooks", add_endpoint, "webhooks.add", EndpointRequest, 201),
-    Route("GET", "/webhooks", list_endpoints, "webhooks.list"),
-    Route("GET", "/webhooks/deliveries", list_deliveries, "webhooks.deliveries"),
-    Route("DELETE", "/webhooks/{endpoint_id}", remove_endpoint, "webhooks.delete"),
+    Route("POST", "/webhooks", add_endpoint, "webhooks.add", EndpointRequest, 201, EndpointRecord),
+    # 400 (here and on delete): without the tenant's Authorization header (tenant_required).
+    Route("GET", "/webhooks", list_endpoints, "webhooks.list", response=EndpointList, errors=(400,)),
+    Route("GET", "/webhooks/deliveries", list_deliveries, "webhooks.deliveries", response=DeliveryList,
+          query=(str_param("state", "only deliveries in this state", tuple(s.value for s in DeliveryState)),
+                 str_param("endpoint", "only deliveries to this endpoint (uuid)"))),
+    Route("DELETE", "/webhooks/{endpoint_id}", remove_endpoint, "webhooks.delete", response=EndpointRecord, errors=(400,)),
 ]

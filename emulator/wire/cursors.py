@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import os
 
-from ..core.errors import InvalidInput
+from ..core.errors import InvalidInput, shown
 
 _KEY = os.urandom(16)
 
@@ -34,4 +34,4 @@ def decode_cursor(scope: str, token: str, param: str = "cursor") -> int:
             raise ValueError
         return int(payload)
     except ValueError:
-        raise InvalidInput("invalid_cursor", f"{param} {token!r} was not issued by this listing", param=param) from None
+        raise InvalidInput("invalid_cursor", f"{param} {shown(token)} was not issued by this listing", param=param) from None

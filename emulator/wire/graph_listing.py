@@ -16,12 +16,15 @@ an operation does not support — rather than silently ignoring it and returning
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable, Sequence, TypeVar
+from typing import Any, Callable, Iterable, Literal, Sequence, TypeVar
+
+from typing_extensions import TypedDict
 
 from ..core.errors import InvalidInput
 from ..core.graph import Episode
 from ..core.temporal import Edge, Entity, FactGraph
 from ..core.timestamps import format_rfc3339 as ts
+from .http import MaybeTimestamp, Param, Timestamp, str_param
 
 T = TypeVar("T")
 
@@ -33,6 +36,15 @@ NODE_EPISODE_LIMIT = 100
 EDGE_ORDERS = ("uuid", "created_at", "valid_at")
 NODE_ORDERS = ("uuid", "created_at", "degree")
 EPISODE_ORDERS = ("uuid", "created_at")
+
+
+#: The ``order`` query parameter :func:`direction` reads.
+ORDER_PARAM = str_param("order", "asc or desc (default desc)", ("asc", "desc"))
+
+
+def order_by_param(allowed: Sequence[str]) -> Param:
+    """The ``order_by`` query parameter :func:`order_name` reads."""
+    return str_param("order_by", "default uuid", tuple(allowed))
 
 
 def direction(raw: str | None, param: str) -> bool:
@@ -143,7 +155,27 @@ def check_filters(filters: Any, supported: Sequence[str], param: str = "filters"
     return out
 
 
-def edge_fields(edge: Edge) -> dict[str, Any]:
+class EdgeFields(TypedDict):
+    """The edge fields both Zep versions write (see :func:`edge_fields`)."""
+
+    uuid: str
+    name: str
+    fact: str
+    source_node_uuid: str
+    target_node_uuid: str
+    source_node_name: str
+    target_node_name: str
+    source_node_labels: list[str]
+    target_node_labels: list[str]
+    valid_at: MaybeTimestamp
+    invalid_at: MaybeTimestamp
+    expired_at: MaybeTimestamp
+    created_at: Timestamp
+    attributes: dict[str, Any]
+    scope: Literal["entity"]
+
+
+def edge_fields(edge: Edge) -> EdgeFields:
     """The fields of an edge that v2 ``EntityEdge`` and v4 ``Edge`` spell alike: the fact, its
     two nodes (names and labels resolved at read time) and both timelines. Each version adds
     its own name for the episodes (v2 ``episodes``, v4 ``episode_uuids``)."""

@@ -3,19 +3,26 @@ and out, query parameters, and the translation of validation failures into core 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Optional
 
 import orjson
 from aiohttp import web
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ValidationError, WithJsonSchema
+from typing_extensions import Annotated
 
-from ..core.errors import EmulatorError, ErrorKind, InvalidInput
-from ..core.limits import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MIN_PAGE_SIZE
+from ..core.errors import EmulatorError, ErrorKind, InvalidInput, shown
+from ..core.limits import DEFAULT_PAGE_SIZE, MAX_JSON_DEPTH, MAX_PAGE_SIZE, MIN_PAGE_SIZE
 from ..core.tenants import Service, Tenant
 from ..core.world import World
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+#: A timestamp as every dialect writes it (core/timestamps.format_rfc3339), for response types.
+Timestamp = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
+#: The same, or null where the record has no such time yet.
+MaybeTimestamp = Annotated[Optional[str], WithJsonSchema({"anyOf": [{"type": "string", "format": "date-time"}, {"type": "null"}]})]
 
 #: Where the application keeps its world.
 WORLD = web.AppKey("world", World)
@@ -35,6 +42,14 @@ STATUS_FOR_KIND: dict[ErrorKind, int] = {
     ErrorKind.UNPROCESSABLE: 422,
     ErrorKind.RATE_LIMITED: 429,
 }
+
+
+_PATH_PARAM = re.compile(r"{([^}]+)}")
+
+
+def path_params(path: str) -> list[str]:
+    """The names of the ``{placeholders}`` in a route's path."""
+    return _PATH_PARAM.findall(path)
 
 
 @dataclass(frozen=True)
@@ -109,6 +124,8 @@ class Dialect:
     idempotency: bool = False
     #: The type of :attr:`error_body`'s result, for the OpenAPI document.
     error_schema: Any = None
+    #: Path parameters its handlers check as UUIDs (zep_common.check_uuid: 400 otherwise).
+    uuid_params: frozenset[str] = frozenset()
 
     def error_response(self, info: ErrorInfo, headers: dict[str, str] | None = None) -> web.Response:
         return json_response(self.error_body(info), info.status, headers=headers)
@@ -145,7 +162,27 @@ async def read_object(request: web.Request) -> dict[str, Any]:
         raise InvalidInput("invalid_json", f"the request body is not valid JSON: {exc}") from None
     if not isinstance(payload, dict):
         raise InvalidInput("invalid_body", f"the request body must be a JSON object, not {type(payload).__name__}")
+    if raw.count(b"{") + raw.count(b"[") > MAX_JSON_DEPTH:  # fewer brackets cannot nest that deep
+        check_depth(payload)
     return payload
+
+
+#: The deepest nesting orjson writes.
+_WRITABLE_DEPTH = 254
+
+
+def check_depth(payload: Any) -> None:
+    """Refuse a value nested deeper than :data:`MAX_JSON_DEPTH` (400 ``invalid_json``).
+
+    Measured by orjson itself, at C speed: *payload* wrapped in enough lists to take it past
+    what orjson writes exactly when it is nested too deep."""
+    wrapped = payload
+    for _ in range(_WRITABLE_DEPTH - MAX_JSON_DEPTH):
+        wrapped = [wrapped]
+    try:
+        orjson.dumps(wrapped)
+    except orjson.JSONEncodeError:
+        raise InvalidInput("invalid_json", f"the request body nests deeper than the depth limit of {MAX_JSON_DEPTH} levels") from None
 
 
 async def read_model(request: web.Request, model: type[BaseModel]) -> Any:
@@ -188,11 +225,16 @@ def query_int(request: web.Request, name: str, default: int | None, low: int, hi
     try:
         value = int(raw)
     except ValueError:
-        raise InvalidInput("invalid_parameter", f"{name} must be an integer, not {raw!r}", param=name) from None
+        raise InvalidInput("invalid_parameter", f"{name} must be an integer, not {shown(raw)}", param=name) from None
     if value < low or (high is not None and value > high):
         bound = f"between {low} and {high}" if high is not None else f"at least {low}"
         raise InvalidInput("invalid_parameter", f"{name} must be {bound}; got {value}", param=name)
     return value
+
+
+def page_size_param(name: str) -> Param:
+    """The page-size parameter :func:`page_size` reads."""
+    return int_param(name, MIN_PAGE_SIZE, MAX_PAGE_SIZE, f"page size (default {DEFAULT_PAGE_SIZE})")
 
 
 def page_size(request: web.Request, name: str) -> int:

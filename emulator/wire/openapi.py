@@ -22,10 +22,9 @@ from aiohttp import web
 from pydantic import TypeAdapter
 
 from .. import __version__
-from .http import Dialect, Route
+from .http import Dialect, Route, path_params
 
 _MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-_PATH_PARAM = re.compile(r"{([^}]+)}")
 _REASONS = {
     400: "the request is malformed or breaks a rule",
     401: "no or a malformed Authorization header",
@@ -43,19 +42,16 @@ _SECURITY_SCHEMES = {
 }
 
 
-def path_params(path: str) -> list[str]:
-    return _PATH_PARAM.findall(path)
-
-
 def error_statuses(dialect: Dialect, route: Route) -> list[int]:
-    """The error statuses of one operation: 400 when it reads a body, a query or a path id
-    (wire/http.py's checks); 401 when its dialect reads an Authorization header (a missing
+    """The error statuses of one operation: 400 when it reads a body (the middleware reads
+    every mutating call's, and refuses one it cannot decode), a query or a path id it checks
+    as a UUID (wire/http.py's and zep_common's checks); 401 when its dialect reads an Authorization header (a missing
     one, for a service's dialect; a malformed one, always); 404 for an id in its path; 408
     and 413 for a mutating call (the middleware reads every such body, bounded in time and
     size); 429 for a service's call (the rate-limit mode); then the route's own."""
     statuses = set(route.errors)
     params = path_params(route.path)
-    if route.body is not None or route.query or params:
+    if route.method in _MUTATING or route.query or dialect.uuid_params.intersection(params):
         statuses.add(400)
     if dialect.auth_schemes:
         statuses.add(401)
@@ -104,7 +100,8 @@ def _operation(
     dialect: Dialect, index: int, route: Route, schemas: dict[tuple[str, Any], dict[str, Any]], definitions: dict[str, Any]
 ) -> dict[str, Any]:
     parameters = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
+        {"name": name, "in": "path", "required": True,
+         "schema": {"type": "string", "format": "uuid"} if name in dialect.uuid_params else {"type": "string", "minLength": 1}}
         for name in path_params(route.path)
     ]
     parameters += [

@@ -27,18 +27,19 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timezone
-from typing import Any, Optional, Union
+from typing import Any, Literal, Optional, Union
 
 from aiohttp import web
 from pydantic import StrictBool, StrictStr
+from typing_extensions import NotRequired, TypedDict
 
-from ..core.errors import InvalidInput, NotFound, Unprocessable
+from ..core.errors import InvalidInput, NotFound, Unprocessable, shown
 from ..core.graph import GraphStore
-from ..core.memories import MAX_DOCUMENTS_PER_CALL, Document, MemoryDesk, Receipt
+from ..core.memories import MAX_DOCUMENTS_PER_CALL, Document, Isolation, MemoryDesk, Progress, Receipt
 from ..core.temporal import Edge
 from ..core.tenants import Service, Tenant
 from ..core.timestamps import format_rfc3339 as ts
-from .http import Dialect, ErrorInfo, Route, json_response, read_model, read_object, tenant_of
+from .http import Dialect, ErrorInfo, MaybeTimestamp, Route, Timestamp, json_response, read_model, read_object, tenant_of
 from .zep_common import Body
 
 
@@ -90,12 +91,23 @@ def _created_at(raw: str | None, where: str) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
-        raise InvalidInput("invalid_timestamp", f"{where}document_created_at: {raw!r} is not an ISO 8601 date-time") from None
+        raise InvalidInput("invalid_timestamp", f"{where}document_created_at: {shown(raw)} is not an ISO 8601 date-time") from None
     return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc)
 
 
-def _result(receipt: Receipt) -> dict[str, Any]:
-    body: dict[str, Any] = {
+class CreateMemoryResponse(TypedDict):
+    """maximem-synap 0.6.9 ``CreateMemoryResponse``: one document's receipt, ``queued`` or
+    (refused) ``failed`` with ``error_message``, which is absent otherwise."""
+
+    ingestion_id: str
+    document_id: str
+    status: Literal["queued", "failed"]
+    queued_at: Timestamp
+    error_message: NotRequired[str]
+
+
+def _result(receipt: Receipt) -> CreateMemoryResponse:
+    body: CreateMemoryResponse = {
         "ingestion_id": receipt.uuid,
         "document_id": receipt.document_id,
         "status": "queued" if receipt.item is not None else "failed",
@@ -109,12 +121,34 @@ def _result(receipt: Receipt) -> dict[str, Any]:
 # -- handlers ----------------------------------------------------------------------------------
 
 
+class Whoami(TypedDict):
+    """``GET /api/v1/auth/whoami`` (0.6.9 reads it as a dict in ``MaximemSynapSDK.initialize``):
+    ids fixed per key, and the instance's isolation mode."""
+
+    client_id: str
+    instance_id: str
+    user_context_isolation: Isolation
+
+
 async def whoami(request: web.Request) -> web.Response:
     tenant, desk = _desk(request)
     digest = hashlib.sha256(tenant.key.encode()).hexdigest()
-    return json_response(
-        {"client_id": f"cli_{digest[:16]}", "instance_id": f"inst_{digest[16:32]}", "user_context_isolation": desk.isolation.value}
-    )
+    body: Whoami = {
+        "client_id": f"cli_{digest[:16]}",
+        "instance_id": f"inst_{digest[16:32]}",
+        "user_context_isolation": desk.isolation.value,
+    }
+    return json_response(body)
+
+
+class BatchCreateResponse(TypedDict):
+    """0.6.9 ``BatchCreateResponse``: one result per document, in input order."""
+
+    batch_id: str
+    total: int
+    succeeded: int
+    failed: int
+    results: list[CreateMemoryResponse]
 
 
 async def batch_create(request: web.Request) -> web.Response:
@@ -126,15 +160,14 @@ async def batch_create(request: web.Request) -> web.Response:
     docs = [_document(d, f"documents[{i}].") for i, d in enumerate(body.documents)]
     receipts = desk.submit(tenant, docs, body.fail_fast, "memories.batch_create")
     accepted = sum(1 for r in receipts if r.item is not None)
-    return json_response(
-        {
-            "batch_id": tenant.ids.uuid(),
-            "total": count,
-            "succeeded": accepted,
-            "failed": count - accepted,
-            "results": [_result(r) for r in receipts],
-        }
-    )
+    answer: BatchCreateResponse = {
+        "batch_id": tenant.ids.uuid(),
+        "total": count,
+        "succeeded": accepted,
+        "failed": count - accepted,
+        "results": [_result(r) for r in receipts],
+    }
+    return json_response(answer)
 
 
 async def create(request: web.Request) -> web.Response:
@@ -146,6 +179,22 @@ async def create(request: web.Request) -> web.Response:
     return json_response(_result(receipt))
 
 
+class MemoryStatusResponse(TypedDict):
+    """0.6.9 ``MemoryStatusResponse``: ``memories_created`` and ``memory_ids`` never null;
+    ``error_message`` only when there is one (a refusal, a failure, or a partial success's
+    warnings)."""
+
+    ingestion_id: str
+    document_id: str
+    status: Progress
+    queued_at: Timestamp
+    started_at: MaybeTimestamp
+    completed_at: MaybeTimestamp
+    memories_created: int
+    memory_ids: list[str]
+    error_message: NotRequired[str]
+
+
 async def status(request: web.Request) -> web.Response:
     tenant, desk = _desk(request)
     ingestion_id = request.match_info["ingestion_id"]
@@ -153,7 +202,7 @@ async def status(request: web.Request) -> web.Response:
     if receipt is None:
         raise NotFound("ingestion_not_found", f"ingestion {ingestion_id!r} not found")
     outcome = desk.outcome(tenant, receipt)
-    body: dict[str, Any] = {
+    body: MemoryStatusResponse = {
         "ingestion_id": receipt.uuid,
         "document_id": receipt.document_id,
         "status": outcome.progress.value,
@@ -178,7 +227,23 @@ async def get_memory(request: web.Request) -> web.Response:
     return json_response(memory_json(edge, tenant.store))
 
 
-def memory_json(edge: Edge, store: GraphStore) -> dict[str, Any]:
+class Memory(TypedDict):
+    """0.6.9 ``Memory`` (no ``subcategory``), plus the fact's validity interval."""
+
+    memory_id: str
+    memory_type: Literal["fact"]
+    content: str
+    confidence: float
+    category: str
+    created_at: Timestamp
+    updated_at: Timestamp
+    source_document_id: Optional[str]
+    valid_at: MaybeTimestamp
+    invalid_at: MaybeTimestamp
+    expired_at: MaybeTimestamp
+
+
+def memory_json(edge: Edge, store: GraphStore) -> Memory:
     """A memory is a fact (edge): its text, its relation as the category, the document that
     first asserted it, and - as extra fields the SDK ignores - its validity interval."""
     first = store.episodes_by_uuid.get(edge.episodes[0]) if edge.episodes else None
@@ -197,40 +262,69 @@ def memory_json(edge: Edge, store: GraphStore) -> dict[str, Any]:
     }
 
 
+class TelemetryAccepted(TypedDict):
+    """The telemetry answer: an empty object."""
+
+
 async def telemetry(request: web.Request) -> web.Response:
     """The SDK's background telemetry: kept (the last 1,000 per tenant), answered 202 (§6: the
     only codes it takes besides 200)."""
     _, desk = _desk(request)
     desk.telemetry.append(await read_object(request))
-    return json_response({}, status=202)
+    answer: TelemetryAccepted = {}
+    return json_response(answer, status=202)
+
+
+class Health(TypedDict):
+    """``GET /health``: the service is up (no auth)."""
+
+    status: Literal["ok"]
 
 
 async def health(request: web.Request) -> web.Response:
-    return json_response({"status": "ok"})
+    body: Health = {"status": "ok"}
+    return json_response(body)
 
 
-def error_body(info: ErrorInfo) -> dict[str, Any]:
+class HTTPError(TypedDict):
+    """FastAPI's error body, ``{"detail": "..."}`` (0.6.9 reads ``detail``; here always a
+    string, never FastAPI's list of validation errors)."""
+
+    detail: str
+
+
+def error_body(info: ErrorInfo) -> HTTPError:
     """FastAPI's error body; the SDK reads ``detail``."""
     return {"detail": info.message}
 
 
 def _dialect(name: str, prefix: str, routes: list[Route]) -> Dialect:
     return Dialect(name=name, prefix=prefix, service=Service.SYNAP, auth_schemes=("Bearer",), error_body=error_body,
-                   routes=routes)
+                   routes=routes, error_schema=HTTPError)
 
+
+# 422: a batch of no documents or of more than MAX_DOCUMENTS_PER_CALL. 409: create's
+# document_id is already stored (a batch answers that document's result as failed instead).
+BATCH_ERRORS = (422,)
+CREATE_ERRORS = (409,)
 
 API = _dialect("synap", "/api/v1", [
-    Route("GET", "/auth/whoami", whoami, "auth.whoami"),
-    Route("POST", "/memories/batch", batch_create, "memories.batch_create", BatchIn),
-    Route("POST", "/memories/create", create, "memories.create", DocumentIn),
-    Route("GET", "/memories/status/{ingestion_id}", status, "memories.status"),
-    Route("GET", "/memories/{memory_id}", get_memory, "memories.get"),
+    Route("GET", "/auth/whoami", whoami, "auth.whoami", response=Whoami),
+    Route("POST", "/memories/batch", batch_create, "memories.batch_create", BatchIn, response=BatchCreateResponse,
+          errors=BATCH_ERRORS),
+    Route("POST", "/memories/create", create, "memories.create", DocumentIn, response=CreateMemoryResponse,
+          errors=CREATE_ERRORS),
+    Route("GET", "/memories/status/{ingestion_id}", status, "memories.status", response=MemoryStatusResponse),
+    Route("GET", "/memories/{memory_id}", get_memory, "memories.get", response=Memory),
 ])
 DOCS_PATHS = _dialect("synap-docs", "/v1", [
-    Route("POST", "/memories", create, "memories.create (docs path)", DocumentIn),
-    Route("POST", "/memories/batch", batch_create, "memories.batch_create (docs path)", BatchIn),
-    Route("POST", "/telemetry/batch", telemetry, "telemetry.batch", None, 202),
+    Route("POST", "/memories", create, "memories.create (docs path)", DocumentIn, response=CreateMemoryResponse,
+          errors=CREATE_ERRORS),
+    Route("POST", "/memories/batch", batch_create, "memories.batch_create (docs path)", BatchIn,
+          response=BatchCreateResponse, errors=BATCH_ERRORS),
+    # The body is any JSON object (kept as sent); one that is not is a 400.
+    Route("POST", "/telemetry/batch", telemetry, "telemetry.batch", dict[str, Any], 202, TelemetryAccepted),
 ])
 HEALTH = Dialect(name="synap-health", prefix="/health", service=None, auth_schemes=(), error_body=error_body,
-                 routes=[Route("GET", "", health, "health")])
+                 routes=[Route("GET", "", health, "health", response=Health)], error_schema=HTTPError)
 DIALECTS = (API, DOCS_PATHS, HEALTH)

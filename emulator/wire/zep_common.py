@@ -19,11 +19,12 @@ from pydantic import BaseModel, ConfigDict, StrictBool, StrictStr
 from typing_extensions import Required, TypedDict
 
 from ..core.batches import Item, ItemInput, ItemKind, KeySpace, Ref, TargetKind
-from ..core.errors import InvalidInput
+from ..core.errors import InvalidInput, shown
 from ..core.graph import Graph, Thread, User
 from ..core.ids import is_uuid
 from ..core.metadata import check_item_metadata
 from ..core.timestamps import parse_rfc3339
+from .http import Param, str_param
 
 StatusEnum = TypeVar("StatusEnum", bound=Enum)
 
@@ -75,7 +76,7 @@ def check_uuid(value: str, param: str) -> str:
     """The UUID in canonical (lower-case) form; v4 docs (migrating-from-v3): a non-UUID where
     a UUID is expected is a 400 ``invalid_identifier``. Batch ids are UUIDs in both versions."""
     if not is_uuid(value):
-        raise InvalidInput("invalid_identifier", f"{param} {value!r} is not a UUID", param=param)
+        raise InvalidInput("invalid_identifier", f"{param} {shown(value)} is not a UUID", param=param)
     return value.lower()
 
 
@@ -158,6 +159,11 @@ def item_targets(item: Item) -> tuple[Graph | None, User | None, Thread | None]:
     again at process); None where the reference did not resolve."""
     graph = item.graph
     return graph, graph.user if graph is not None else None, item.thread
+
+
+def status_param(enum: type[Enum]) -> Param:
+    """The ``status`` query parameter :func:`status_filter` reads."""
+    return str_param("status", "only records in this status", tuple(s.value for s in enum))
 
 
 def status_filter(request: web.Request, enum: type[StatusEnum]) -> StatusEnum | None:

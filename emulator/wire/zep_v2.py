@@ -14,18 +14,42 @@ is the creation serial of the next batch, so deleting a batch never shifts a lat
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any, Literal, Optional
 
 from aiohttp import web
 from pydantic import Field, StrictBool, StrictStr
+from typing_extensions import NotRequired, TypedDict
 
-from ..core.batches import Batch, BatchStatus, Item, ItemStatus, KeySpace, Ref
+from ..core.batches import Batch, BatchStatus, Item, ItemKind, ItemStatus, KeySpace, Ref
 from ..core.graph import Graph, Thread, User
+from ..core.limits import MAX_PAGE_SIZE, MIN_PAGE_SIZE
 from ..core.tasks import Task
 from ..core.tenants import Service
 from ..core.timestamps import format_rfc3339 as ts
-from .http import Dialect, ErrorInfo, Route, json_response, page_size, query_int, read_model, tenant_of
-from .zep_common import Body, CreateBatchRequest, ItemFields, V2_NAMES, check_uuid, item_input, item_targets, status_filter
+from .http import (
+    Dialect,
+    ErrorInfo,
+    MaybeTimestamp,
+    Route,
+    Timestamp,
+    int_param,
+    json_response,
+    page_size,
+    query_int,
+    read_model,
+    tenant_of,
+)
+from .zep_common import (
+    Body,
+    CreateBatchRequest,
+    ItemFields,
+    V2_NAMES,
+    check_uuid,
+    item_input,
+    item_targets,
+    status_filter,
+    status_param,
+)
 from .zep_v2_graph import GRAPH_ROUTES
 
 PREFIX = "/api/v2"
@@ -79,9 +103,41 @@ def percent_complete(batch: Batch) -> float:
     return round(100.0 * batch.done_items() / total, 2) if total else 0.0
 
 
-def batch_json(batch: Batch) -> dict[str, Any]:
+class BatchProgress(TypedDict):
+    """3.30.0 ``BatchProgress``: every item counted by status, and the share that is done."""
+
+    total_items: int
+    queued_items: int
+    processing_items: int
+    succeeded_items: int
+    failed_items: int
+    skipped_items: int
+    canceled_items: int
+    percent_complete: float
+
+
+class BatchSummary(TypedDict):
+    """3.30.0 ``BatchSummary`` (what ``batch.create``, ``get``, ``process`` and ``list``
+    answer), plus ``invalid_items`` once ``process`` found dangling references (the SDK's
+    models allow extra keys)."""
+
+    batch_id: str
+    status: BatchStatus
+    item_count: int
+    metadata: Optional[dict[str, Any]]
+    ignore_roles: Optional[list[str]]
+    strict_ontology: Optional[bool]
+    created_at: Timestamp
+    updated_at: Timestamp
+    processed_at: MaybeTimestamp
+    completed_at: MaybeTimestamp
+    progress: Optional[BatchProgress]
+    invalid_items: NotRequired[list[int]]
+
+
+def batch_json(batch: Batch) -> BatchSummary:
     c = batch.counts
-    body: dict[str, Any] = {
+    body: BatchSummary = {
         "batch_id": batch.uuid,
         "status": batch.status.value,
         "item_count": len(batch.items),
@@ -112,9 +168,38 @@ def batch_json(batch: Batch) -> dict[str, Any]:
     return body
 
 
-def item_json(item: Item) -> dict[str, Any]:
+class ItemError(TypedDict):
+    """Why an item failed (core/ingest.py, or an item fault's ``code`` and ``message``)."""
+
+    code: str
+    message: str
+
+
+class BatchItemDetail(TypedDict):
+    """3.30.0 ``BatchItemDetail``: every key always present, null where there is no value.
+    Targets are named both ways (client id and uuid) as far as they resolve; an unresolved
+    one is echoed as sent under its own name."""
+
+    item_id: str
+    kind: ItemKind
+    status: ItemStatus
+    sequence_index: int
+    source_uuid: Optional[str]
+    episode_uuid: Optional[str]
+    graph_id: Optional[str]
+    graph_uuid: Optional[str]
+    user_id: Optional[str]
+    user_uuid: Optional[str]
+    thread_id: Optional[str]
+    document_id: Optional[str]
+    error: Optional[ItemError]
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+def item_json(item: Item) -> BatchItemDetail:
     graph, user, thread = item_targets(item)
-    body: dict[str, Any] = {
+    body: BatchItemDetail = {
         "item_id": item.uuid,
         "kind": item.kind,  # str enums: orjson writes their value
         "status": item.status,
@@ -138,7 +223,24 @@ def item_json(item: Item) -> dict[str, Any]:
     return body
 
 
-def user_json(user: User) -> dict[str, Any]:
+class UserRecord(TypedDict):
+    """3.30.0 ``User`` (without the service's internal ``id``, ``project_uuid`` and
+    ``session_count``)."""
+
+    uuid: str
+    user_id: str
+    email: Optional[str]
+    first_name: Optional[str]
+    last_name: Optional[str]
+    metadata: Optional[dict[str, Any]]
+    time_zone: Optional[str]
+    disable_default_ontology: Optional[bool]
+    graph_uuid: str
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+def user_json(user: User) -> UserRecord:
     return {
         "uuid": user.uuid,
         "user_id": user.user_id,
@@ -154,7 +256,20 @@ def user_json(user: User) -> dict[str, Any]:
     }
 
 
-def graph_json(graph: Graph) -> dict[str, Any]:
+class GraphRecord(TypedDict):
+    """3.30.0 ``Graph`` (without ``id``, ``project_uuid`` and ``canonical_graph_uuid``). v2
+    reads graphs by ``graph_id``, so it is never null here."""
+
+    uuid: str
+    graph_id: str
+    name: Optional[str]
+    description: Optional[str]
+    time_zone: Optional[str]
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+def graph_json(graph: Graph) -> GraphRecord:
     return {
         "uuid": graph.uuid,
         "graph_id": graph.graph_id,
@@ -166,7 +281,18 @@ def graph_json(graph: Graph) -> dict[str, Any]:
     }
 
 
-def thread_json(thread: Thread) -> dict[str, Any]:
+class ThreadRecord(TypedDict):
+    """3.30.0 ``Thread`` (without ``project_uuid``)."""
+
+    uuid: str
+    thread_id: str
+    user_id: str
+    user_uuid: str
+    graph_uuid: str
+    created_at: Timestamp
+
+
+def thread_json(thread: Thread) -> ThreadRecord:
     return {
         "uuid": thread.uuid,
         "thread_id": thread.thread_id,
@@ -177,7 +303,34 @@ def thread_json(thread: Thread) -> dict[str, Any]:
     }
 
 
-def task_json(task: Task) -> dict[str, Any]:
+class TaskParams(TypedDict):
+    """``GetTaskResponse.params``: the batch a task follows (empty for work done at once)."""
+
+    batch_id: NotRequired[str]
+
+
+class TaskProgress(TypedDict):
+    """3.30.0 ``TaskProgress`` (no ``message`` here)."""
+
+    stage: Literal["queued", "processing", "completed"]
+
+
+class TaskRecord(TypedDict):
+    """3.30.0 ``GetTaskResponse``; ``error`` is its ``TaskErrorResponse`` (code and message)."""
+
+    task_id: str
+    type: str
+    status: Literal["pending", "processing", "succeeded", "partial", "failed"]
+    params: TaskParams
+    error: Optional[ItemError]
+    progress: TaskProgress
+    created_at: Timestamp
+    started_at: MaybeTimestamp
+    completed_at: MaybeTimestamp
+    updated_at: Timestamp
+
+
+def task_json(task: Task) -> TaskRecord:
     """zep-cloud 3.30.0 ``GetTaskResponse``."""
     return {
         "task_id": task.uuid,
@@ -228,13 +381,28 @@ async def get_batch(request: web.Request) -> web.Response:
     return json_response(batch_json(_batch(request)))
 
 
+class BatchListResponse(TypedDict):
+    """3.30.0 ``BatchListResponse``: ``next_cursor`` null on the last page."""
+
+    batches: list[BatchSummary]
+    next_cursor: Optional[int]
+
+
+class BatchItemListResponse(TypedDict):
+    """3.30.0 ``BatchItemListResponse``: ``next_cursor`` null on the last page."""
+
+    items: list[BatchItemDetail]
+    next_cursor: Optional[int]
+
+
 async def list_batches(request: web.Request) -> web.Response:
     tenant = tenant_of(request)
     limit = page_size(request, "limit")
     status = status_filter(request, BatchStatus)
     cursor = query_int(request, "cursor", 0, 0, tenant.next_serial)
     page, next_serial = tenant.list_batches(status, cursor or 0, limit)
-    return json_response({"batches": [batch_json(b) for b in page], "next_cursor": next_serial})
+    body: BatchListResponse = {"batches": [batch_json(b) for b in page], "next_cursor": next_serial}
+    return json_response(body)
 
 
 async def list_items(request: web.Request) -> web.Response:
@@ -243,13 +411,21 @@ async def list_items(request: web.Request) -> web.Response:
     status = status_filter(request, ItemStatus)
     cursor = query_int(request, "cursor", 0, 0, len(batch.items))
     page, next_index = tenant_of(request).list_items(batch, status, cursor or 0, limit)
-    return json_response({"items": [item_json(i) for i in page], "next_cursor": next_index})
+    body: BatchItemListResponse = {"items": [item_json(i) for i in page], "next_cursor": next_index}
+    return json_response(body)
+
+
+class SuccessResponse(TypedDict):
+    """3.30.0 ``SuccessResponse``: what the v2 deletes answer."""
+
+    message: str
 
 
 async def delete_batch(request: web.Request) -> web.Response:
     batch = _batch(request)
     tenant_of(request).delete_batch(batch)
-    return json_response({"message": f"Batch {batch.uuid} successfully deleted."})
+    body: SuccessResponse = {"message": f"Batch {batch.uuid} successfully deleted."}
+    return json_response(body)
 
 
 async def create_user(request: web.Request) -> web.Response:
@@ -267,7 +443,8 @@ async def get_user(request: web.Request) -> web.Response:
 async def delete_user(request: web.Request) -> web.Response:
     store = tenant_of(request).store
     store.delete_user(store.user(KeySpace.CLIENT_ID, request.match_info["user_id"]))
-    return json_response({"message": "User deleted"})
+    body: SuccessResponse = {"message": "User deleted"}
+    return json_response(body)
 
 
 async def create_graph(request: web.Request) -> web.Response:
@@ -286,7 +463,8 @@ async def get_graph(request: web.Request) -> web.Response:
 async def delete_graph(request: web.Request) -> web.Response:
     store = tenant_of(request).store
     store.delete_graph(store.graph(KeySpace.CLIENT_ID, request.match_info["graph_id"]))
-    return json_response({"message": "Graph deleted"})
+    body: SuccessResponse = {"message": "Graph deleted"}
+    return json_response(body)
 
 
 async def create_thread(request: web.Request) -> web.Response:
@@ -295,6 +473,29 @@ async def create_thread(request: web.Request) -> web.Response:
     user = tenant.store.user(KeySpace.CLIENT_ID, body.user_id)
     thread = tenant.store.create_thread(body.thread_id, user, tenant.clock.now())
     return json_response(thread_json(thread))
+
+
+class ThreadMessage(TypedDict):
+    """3.30.0 ``Message``: ``created_at`` is the message's reference time."""
+
+    uuid: str
+    content: str
+    role: str
+    name: Optional[str]
+    metadata: Optional[dict[str, Any]]
+    created_at: Timestamp
+    processed: bool
+
+
+class MessageListResponse(TypedDict):
+    """3.30.0 ``MessageListResponse``."""
+
+    messages: list[ThreadMessage]
+    row_count: int
+    total_count: int
+    thread_created_at: Timestamp
+    user_id: str
+    user_uuid: str
 
 
 async def get_thread_messages(request: web.Request) -> web.Response:
@@ -309,66 +510,87 @@ async def get_thread_messages(request: web.Request) -> web.Response:
         limit = query_int(request, "limit", None, 1, None)
         cursor = query_int(request, "cursor", 0, 0, len(messages)) or 0
         page = messages[cursor : cursor + limit if limit is not None else None]
-    return json_response(
-        {
-            "messages": [
-                {
-                    "uuid": m.uuid,
-                    "content": m.content,
-                    "role": m.role,
-                    "name": m.name,
-                    "metadata": m.metadata,
-                    "created_at": ts(m.reported_time),
-                    "processed": m.processed,
-                }
-                for m in page
-            ],
-            "row_count": len(page),
-            "total_count": len(messages),
-            "thread_created_at": ts(thread.created_at),
-            "user_id": thread.user.user_id,
-            "user_uuid": thread.user.uuid,
-        }
-    )
+    body: MessageListResponse = {
+        "messages": [
+            {
+                "uuid": m.uuid,
+                "content": m.content,
+                "role": m.role,
+                "name": m.name,
+                "metadata": m.metadata,
+                "created_at": ts(m.reported_time),
+                "processed": m.processed,
+            }
+            for m in page
+        ],
+        "row_count": len(page),
+        "total_count": len(messages),
+        "thread_created_at": ts(thread.created_at),
+        "user_id": thread.user.user_id,
+        "user_uuid": thread.user.uuid,
+    }
+    return json_response(body)
 
 
 async def delete_thread(request: web.Request) -> web.Response:
     store = tenant_of(request).store
     store.delete_thread(store.thread(KeySpace.CLIENT_ID, request.match_info["thread_id"]))
-    return json_response({"message": "Thread deleted"})
+    body: SuccessResponse = {"message": "Thread deleted"}
+    return json_response(body)
 
 
 async def get_task(request: web.Request) -> web.Response:
     return json_response(task_json(tenant_of(request).task(request.match_info["task_id"])))
 
 
-def error_body(info: ErrorInfo) -> dict[str, Any]:
+class ApiError(TypedDict):
+    """zep-cloud 3.30.0 ``types.ApiError`` (``message``), with the machine ``code`` and, for
+    some errors, structured ``details`` as extra keys."""
+
+    message: str
+    code: str
+    details: NotRequired[dict[str, Any]]
+
+
+def error_body(info: ErrorInfo) -> ApiError:
     """v2 error body: ``{"message": ...}`` (zep-cloud 3.30.0 ``types.ApiError``); the
     machine code rides along as an extra key."""
-    body: dict[str, Any] = {"message": info.message, "code": info.code}
+    body: ApiError = {"message": info.message, "code": info.code}
     if info.details:
         body["details"] = info.details
     return body
 
 
+#: The query parameters of the two batch listings (``limit`` as :func:`page_size` reads it).
+LIMIT = int_param("limit", MIN_PAGE_SIZE, MAX_PAGE_SIZE, "page size (default 50)")
+CURSOR = int_param("cursor", 0, description="where the page starts: a previous page's next_cursor")
+
 ROUTES = [
-    Route("POST", "/batches", create_batch, "batch.create", CreateBatchRequest),
-    Route("POST", "/batches/{batch_id}/items", add_items, "batch.add", AddItemsRequest),
-    Route("POST", "/batches/{batch_id}/process", process_batch, "batch.process"),
-    Route("GET", "/batches/{batch_id}", get_batch, "batch.get"),
-    Route("GET", "/batches", list_batches, "batch.list"),
-    Route("GET", "/batches/{batch_id}/items", list_items, "batch.list_items"),
-    Route("DELETE", "/batches/{batch_id}", delete_batch, "batch.delete"),
-    Route("POST", "/users", create_user, "user.add", CreateUserRequest),
-    Route("GET", "/users/{user_id}", get_user, "user.get"),
-    Route("DELETE", "/users/{user_id}", delete_user, "user.delete"),
-    Route("POST", "/graph/create", create_graph, "graph.create", CreateGraphRequest),
-    Route("GET", "/graph/{graph_id}", get_graph, "graph.get"),
-    Route("DELETE", "/graph/{graph_id}", delete_graph, "graph.delete"),
-    Route("POST", "/threads", create_thread, "thread.create", CreateThreadRequest),
-    Route("GET", "/threads/{thread_id}/messages", get_thread_messages, "thread.get"),
-    Route("DELETE", "/threads/{thread_id}", delete_thread, "thread.delete"),
-    Route("GET", "/tasks/{task_id}", get_task, "task.get"),
+    Route("POST", "/batches", create_batch, "batch.create", CreateBatchRequest, response=BatchSummary),
+    Route("POST", "/batches/{batch_id}/items", add_items, "batch.add", AddItemsRequest, response=list[BatchItemDetail],
+          errors=(409,)),
+    # 400: an empty batch, or dangling references (the batch turns invalid); 409: not a draft.
+    Route("POST", "/batches/{batch_id}/process", process_batch, "batch.process", response=BatchSummary, errors=(400, 409)),
+    Route("GET", "/batches/{batch_id}", get_batch, "batch.get", response=BatchSummary),
+    Route("GET", "/batches", list_batches, "batch.list", response=BatchListResponse,
+          query=(LIMIT, status_param(BatchStatus), CURSOR)),
+    Route("GET", "/batches/{batch_id}/items", list_items, "batch.list_items", response=BatchItemListResponse,
+          query=(LIMIT, status_param(ItemStatus), CURSOR)),
+    Route("DELETE", "/batches/{batch_id}", delete_batch, "batch.delete", response=SuccessResponse, errors=(409,)),
+    Route("POST", "/users", create_user, "user.add", CreateUserRequest, response=UserRecord, errors=(409,)),
+    Route("GET", "/users/{user_id}", get_user, "user.get", response=UserRecord),
+    Route("DELETE", "/users/{user_id}", delete_user, "user.delete", response=SuccessResponse),
+    Route("POST", "/graph/create", create_graph, "graph.create", CreateGraphRequest, response=GraphRecord, errors=(409,)),
+    Route("GET", "/graph/{graph_id}", get_graph, "graph.get", response=GraphRecord),
+    Route("DELETE", "/graph/{graph_id}", delete_graph, "graph.delete", response=SuccessResponse),
+    # 404: the body's user_id names no user.
+    Route("POST", "/threads", create_thread, "thread.create", CreateThreadRequest, response=ThreadRecord, errors=(404, 409)),
+    Route("GET", "/threads/{thread_id}/messages", get_thread_messages, "thread.get", response=MessageListResponse,
+          query=(int_param("lastn", 1, description="the most recent n messages (then limit and cursor are not read)"),
+                 int_param("limit", 1, description="page size (absent: every message)"),
+                 int_param("cursor", 0, description="how many messages to skip"))),
+    Route("DELETE", "/threads/{thread_id}", delete_thread, "thread.delete", response=SuccessResponse),
+    Route("GET", "/tasks/{task_id}", get_task, "task.get", response=TaskRecord),
     *GRAPH_ROUTES,
 ]
 
@@ -379,4 +601,6 @@ DIALECT = Dialect(
     auth_schemes=("Api-Key", "Bearer"),
     error_body=error_body,
     routes=ROUTES,
+    error_schema=ApiError,
+    uuid_params=frozenset({"batch_id"}),  # _batch: check_uuid
 )

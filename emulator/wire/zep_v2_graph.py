@@ -29,6 +29,7 @@ from typing import Any, Optional
 
 from aiohttp import web
 from pydantic import Field, StrictBool, StrictStr
+from typing_extensions import TypedDict
 
 from ..core.batches import KeySpace, Ref, TargetKind
 from ..core.errors import InvalidInput
@@ -43,6 +44,7 @@ from .graph_listing import (
     EDGE_ORDERS,
     EPISODE_ORDERS,
     NODE_ORDERS,
+    EdgeFields,
     degrees,
     direction,
     edge_fields,
@@ -55,7 +57,7 @@ from .graph_listing import (
     order_name,
     page,
 )
-from .http import Route, json_response, query_int, read_model, tenant_of
+from .http import Route, Timestamp, int_param, json_response, query_int, read_model, tenant_of
 from .zep_common import Body, Role, V2_NAMES, item_input
 
 MAX_GRAPH_PAGE = 100
@@ -124,7 +126,26 @@ class ListRequest(Body):
 # -- serialisation -----------------------------------------------------------------------------
 
 
-def episode_json(e: Episode, task_id: str | None = None) -> dict[str, Any]:
+class EpisodeRecord(TypedDict):
+    """3.30.0 ``Episode`` (no search scores here): ``created_at`` is the reference time,
+    ``role`` the author's name and ``role_type`` its role (message episodes only);
+    ``task_id`` is set on the answers of the live adds."""
+
+    uuid: str
+    content: str
+    created_at: Timestamp
+    processed: bool
+    source: str
+    source_description: Optional[str]
+    role: Optional[str]
+    role_type: Optional[str]
+    thread_id: Optional[str]
+    task_id: Optional[str]
+    document_id: Optional[str]
+    metadata: Optional[dict[str, Any]]
+
+
+def episode_json(e: Episode, task_id: str | None = None) -> EpisodeRecord:
     return {
         "uuid": e.uuid,
         "content": e.content,
@@ -141,12 +162,33 @@ def episode_json(e: Episode, task_id: str | None = None) -> dict[str, Any]:
     }
 
 
-def edge_json(edge: Edge) -> dict[str, Any]:
+class EntityEdge(EdgeFields):
+    """3.30.0 ``EntityEdge`` (no search scores, no ``hyperedge_uuid``)."""
+
+    episodes: list[str]
+
+
+def edge_json(edge: Edge) -> EntityEdge:
     """``EntityEdge``: the shared fields and the episodes that asserted it."""
     return {**edge_fields(edge), "episodes": list(edge.episodes)}
 
 
-def node_json(node: Entity, knowledge: GraphKnowledge, degree: int) -> dict[str, Any]:
+class EntityNode(TypedDict):
+    """3.30.0 ``EntityNode`` (no search scores): ``episodes`` newest first, empty and
+    ``episodes_truncated`` when there are over 100; ``degree`` on every node."""
+
+    uuid: str
+    name: str
+    summary: str
+    labels: list[str]
+    attributes: dict[str, Any]
+    created_at: Timestamp
+    episodes: list[str]
+    episodes_truncated: bool
+    degree: int
+
+
+def node_json(node: Entity, knowledge: GraphKnowledge, degree: int) -> EntityNode:
     episodes, truncated = node_episodes(node)
     return {
         "uuid": node.uuid,
@@ -268,7 +310,15 @@ async def _add_messages(request: web.Request, model: type[AddMessagesRequest], t
     return json_response(_messages_response(items, task))
 
 
-def _messages_response(items: list[Any], task: Task) -> dict[str, Any]:
+class AddThreadMessagesResponse(TypedDict):
+    """3.30.0 ``AddThreadMessagesResponse``."""
+
+    message_uuids: list[str]
+    task_id: str
+    context: Optional[str]
+
+
+def _messages_response(items: list[Any], task: Task) -> AddThreadMessagesResponse:
     """3.30.0 ``AddThreadMessagesResponse``; ``context`` stays null (no memory context here)."""
     return {"message_uuids": [item.message.uuid for item in items], "task_id": task.uuid, "context": None}
 
@@ -284,6 +334,12 @@ async def add_messages_batch(request: web.Request) -> web.Response:
 # -- reads -------------------------------------------------------------------------------------
 
 
+class EpisodeResponse(TypedDict):
+    """3.30.0 ``EpisodeResponse``."""
+
+    episodes: list[EpisodeRecord]
+
+
 async def get_episodes(request: web.Request) -> web.Response:
     """``get_by_graph_id`` / ``get_by_user_id``: every episode, oldest first, or the ``lastn``
     most recent."""
@@ -291,7 +347,8 @@ async def get_episodes(request: web.Request) -> web.Response:
     lastn = query_int(request, "lastn", None, 1, None)
     if lastn is not None:
         episodes = episodes[-lastn:]
-    return json_response({"episodes": [episode_json(e) for e in episodes]})
+    body: EpisodeResponse = {"episodes": [episode_json(e) for e in episodes]}
+    return json_response(body)
 
 
 async def list_episodes(request: web.Request) -> web.Response:
@@ -338,21 +395,34 @@ async def get_node(request: web.Request) -> web.Response:
     return json_response(node_json(node, knowledge, degrees(knowledge.edges()).get(node.uuid, 0)))
 
 
+LASTN = (int_param("lastn", 1, description="only the n most recent episodes"),)
+
 GRAPH_ROUTES = [
-    Route("POST", "/graph", add_episode, "graph.add", AddEpisodeRequest),
-    Route("POST", "/graph-batch", add_batch, "graph.add_batch", AddBatchRequest),
-    Route("GET", "/graph/episodes/graph/{graph_id}", get_episodes, "graph.episode.get_by_graph_id"),
-    Route("POST", "/graph/episodes/graph/{graph_id}", list_episodes, "graph.episode.list_by_graph_id", ListRequest),
-    Route("GET", "/graph/episodes/user/{user_id}", get_episodes, "graph.episode.get_by_user_id"),
-    Route("POST", "/graph/episodes/user/{user_id}", list_episodes, "graph.episode.list_by_user_id", ListRequest),
-    Route("GET", "/graph/episodes/{uuid}", get_episode, "graph.episode.get"),
-    Route("POST", "/graph/edge/graph/{graph_id}", list_edges, "graph.edge.get_by_graph_id", ListRequest),
-    Route("POST", "/graph/edge/user/{user_id}", list_edges, "graph.edge.get_by_user_id", ListRequest),
-    Route("GET", "/graph/edge/{uuid}", get_edge, "graph.edge.get"),
-    Route("POST", "/graph/node/graph/{graph_id}", list_nodes, "graph.node.get_by_graph_id", ListRequest),
-    Route("POST", "/graph/node/user/{user_id}", list_nodes, "graph.node.get_by_user_id", ListRequest),
-    Route("GET", "/graph/node/{uuid}", get_node, "graph.node.get"),
-    Route("POST", "/threads/{thread_id}/messages", add_messages, "thread.add_messages", AddMessagesRequest),
+    # 404: the body's graph_id or user_id names no graph or user.
+    Route("POST", "/graph", add_episode, "graph.add", AddEpisodeRequest, response=EpisodeRecord, errors=(404,)),
+    Route("POST", "/graph-batch", add_batch, "graph.add_batch", AddBatchRequest, response=list[EpisodeRecord],
+          errors=(404,)),
+    Route("GET", "/graph/episodes/graph/{graph_id}", get_episodes, "graph.episode.get_by_graph_id",
+          response=EpisodeResponse, query=LASTN),
+    Route("POST", "/graph/episodes/graph/{graph_id}", list_episodes, "graph.episode.list_by_graph_id", ListRequest,
+          response=list[EpisodeRecord]),
+    Route("GET", "/graph/episodes/user/{user_id}", get_episodes, "graph.episode.get_by_user_id",
+          response=EpisodeResponse, query=LASTN),
+    Route("POST", "/graph/episodes/user/{user_id}", list_episodes, "graph.episode.list_by_user_id", ListRequest,
+          response=list[EpisodeRecord]),
+    Route("GET", "/graph/episodes/{uuid}", get_episode, "graph.episode.get", response=EpisodeRecord),
+    Route("POST", "/graph/edge/graph/{graph_id}", list_edges, "graph.edge.get_by_graph_id", ListRequest,
+          response=list[EntityEdge]),
+    Route("POST", "/graph/edge/user/{user_id}", list_edges, "graph.edge.get_by_user_id", ListRequest,
+          response=list[EntityEdge]),
+    Route("GET", "/graph/edge/{uuid}", get_edge, "graph.edge.get", response=EntityEdge),
+    Route("POST", "/graph/node/graph/{graph_id}", list_nodes, "graph.node.get_by_graph_id", ListRequest,
+          response=list[EntityNode]),
+    Route("POST", "/graph/node/user/{user_id}", list_nodes, "graph.node.get_by_user_id", ListRequest,
+          response=list[EntityNode]),
+    Route("GET", "/graph/node/{uuid}", get_node, "graph.node.get", response=EntityNode),
+    Route("POST", "/threads/{thread_id}/messages", add_messages, "thread.add_messages", AddMessagesRequest,
+          response=AddThreadMessagesResponse),
     Route("POST", "/threads/{thread_id}/messages-batch", add_messages_batch, "thread.add_messages_batch",
-          AddMessagesBatchRequest),
+          AddMessagesBatchRequest, response=AddThreadMessagesResponse),
 ]

@@ -19,14 +19,25 @@ from typing import Annotated, Any, Optional
 
 from aiohttp import web
 from pydantic import Field, StrictBool, StrictStr
+from typing_extensions import TypedDict
 
 from ..core.batches import BatchStatus, KeySpace, Ref
 from ..core.errors import InvalidInput
 from ..core.tenants import Service
-from .http import Dialect, ErrorInfo, Route, json_response, no_content, page_size, read_model, tenant_of
-from .zep_common import Body, CreateBatchRequest, ItemFields, V4_NAMES, check_uuid, item_input, status_filter
+from .http import Dialect, ErrorInfo, Route, json_response, no_content, page_size, page_size_param, path_params, read_model, str_param, tenant_of
+from .zep_common import Body, CreateBatchRequest, ItemFields, V4_NAMES, check_uuid, item_input, status_filter, status_param
 from .zep_v4_graph import GRAPH_ROUTES
 from .zep_v4_records import (
+    CURSOR_PARAM,
+    BatchRecord,
+    ItemRecord,
+    MessageRecord,
+    Page,
+    TaskRecord,
+    TaskResult,
+    ThreadRecord,
+    GraphRecord,
+    UserRecord,
     batch_json,
     batch_of,
     cursor_position,
@@ -78,6 +89,37 @@ class CreateThreadRequest(Body):
     user_uuid: StrictStr
 
 
+class RejectedItem(TypedDict):
+    index: int
+    reason: str
+
+
+class AddItemsResult(TypedDict):
+    """4.0.1 ``BatchAddItemsResponse``."""
+
+    items: list[ItemRecord]
+    rejected_items: list[RejectedItem]
+
+
+class ProcessResult(TypedDict):
+    """4.0.1 ``BatchProcessResponse``."""
+
+    batch: BatchRecord
+    task: TaskRecord
+
+
+class ErrorDetail(TypedDict):
+    code: str
+    message: str
+    param: Optional[str]
+    request_id: Optional[str]
+    details: Optional[dict[str, Any]]
+
+
+class ErrorResponse(TypedDict):
+    """4.0.1 ``ApiError``: ``{"error": ErrorBody}``."""
+
+    error: ErrorDetail
 
 
 # -- handlers ----------------------------------------------------------------------------------
@@ -229,7 +271,7 @@ async def get_task(request: web.Request) -> web.Response:
     return json_response(task_json(tenant.task(check_uuid(request.match_info["task_uuid"], "task_uuid"))))
 
 
-def error_body(info: ErrorInfo) -> dict[str, Any]:
+def error_body(info: ErrorInfo) -> ErrorResponse:
     """v4 error body (zep-cloud 4.0.1 ``types.ApiError`` = ``{"error": ErrorBody}``)."""
     return {
         "error": {
@@ -242,25 +284,30 @@ def error_body(info: ErrorInfo) -> dict[str, Any]:
     }
 
 
+PAGING = (page_size_param("page_size"), CURSOR_PARAM)
+
 ROUTES = [
-    Route("POST", "/batches", create_batch, "batch.create", CreateBatchRequest, 201),
-    Route("POST", "/batches/{batch_uuid}/items", add_items, "batch.add_items", AddItemsRequest),
-    Route("POST", "/batches/{batch_uuid}/process", process_batch, "batch.process", None, 202),
-    Route("GET", "/batches/{batch_uuid}", get_batch, "batch.get"),
-    Route("GET", "/batches", list_batches, "batch.list"),
-    Route("GET", "/batches/{batch_uuid}/items", list_items, "batch.list_items"),
-    Route("DELETE", "/batches/{batch_uuid}", delete_batch, "batch.delete", None, 204),
-    Route("POST", "/users", create_user, "user.create", CreateUserRequest, 201),
-    Route("GET", "/users/{user_uuid}", get_user, "user.get"),
-    Route("DELETE", "/users/{user_uuid}", delete_user, "user.delete", None, 202),
-    Route("POST", "/graphs", create_graph, "graph.create", CreateGraphRequest, 201),
-    Route("GET", "/graphs/{graph_uuid}", get_graph, "graph.get"),
-    Route("DELETE", "/graphs/{graph_uuid}", delete_graph, "graph.delete", None, 202),
-    Route("POST", "/threads", create_thread, "thread.create", CreateThreadRequest, 201),
-    Route("GET", "/threads/{thread_uuid}", get_thread, "thread.get"),
-    Route("DELETE", "/threads/{thread_uuid}", delete_thread, "thread.delete", None, 202),
-    Route("GET", "/threads/{thread_uuid}/messages", list_messages, "thread.list_messages"),
-    Route("GET", "/tasks/{task_uuid}", get_task, "task.get"),
+    Route("POST", "/batches", create_batch, "batch.create", CreateBatchRequest, 201, BatchRecord),
+    Route("POST", "/batches/{batch_uuid}/items", add_items, "batch.add_items", AddItemsRequest, response=AddItemsResult,
+          errors=(409,)),
+    Route("POST", "/batches/{batch_uuid}/process", process_batch, "batch.process", None, 202, ProcessResult, errors=(409,)),
+    Route("GET", "/batches/{batch_uuid}", get_batch, "batch.get", response=BatchRecord),
+    Route("GET", "/batches", list_batches, "batch.list", response=Page[BatchRecord], query=(*PAGING, status_param(BatchStatus))),
+    Route("GET", "/batches/{batch_uuid}/items", list_items, "batch.list_items", response=Page[ItemRecord], query=PAGING),
+    Route("DELETE", "/batches/{batch_uuid}", delete_batch, "batch.delete", None, 204, errors=(409,)),
+    Route("POST", "/users", create_user, "user.create", CreateUserRequest, 201, UserRecord, errors=(409,)),
+    Route("GET", "/users/{user_uuid}", get_user, "user.get", response=UserRecord),
+    Route("DELETE", "/users/{user_uuid}", delete_user, "user.delete", None, 202, TaskResult),
+    Route("POST", "/graphs", create_graph, "graph.create", CreateGraphRequest, 201, GraphRecord),
+    Route("GET", "/graphs/{graph_uuid}", get_graph, "graph.get", response=GraphRecord),
+    Route("DELETE", "/graphs/{graph_uuid}", delete_graph, "graph.delete", None, 202, TaskResult),
+    Route("POST", "/threads", create_thread, "thread.create", CreateThreadRequest, 201, ThreadRecord),
+    Route("GET", "/threads/{thread_uuid}", get_thread, "thread.get", response=ThreadRecord),
+    Route("DELETE", "/threads/{thread_uuid}", delete_thread, "thread.delete", None, 202, TaskResult),
+    Route("GET", "/threads/{thread_uuid}/messages", list_messages, "thread.list_messages", response=Page[MessageRecord],
+          query=(*PAGING, str_param("order", "asc (default) or desc", ("asc", "desc")),
+                 str_param("order_by", "created_at, the only order", ("created_at",)))),
+    Route("GET", "/tasks/{task_uuid}", get_task, "task.get", response=TaskRecord),
     *GRAPH_ROUTES,
 ]
 
@@ -272,4 +319,6 @@ DIALECT = Dialect(
     error_body=error_body,
     routes=ROUTES,
     idempotency=True,
+    error_schema=ErrorResponse,
+    uuid_params=frozenset(name for route in ROUTES for name in path_params(route.path)),
 )

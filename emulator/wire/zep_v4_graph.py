@@ -24,6 +24,7 @@ from typing import Any, Callable, Optional, TypeVar
 
 from aiohttp import web
 from pydantic import Field, StrictBool, StrictStr
+from typing_extensions import TypedDict
 
 from ..core.batches import KeySpace, Ref
 from ..core.errors import NotFound
@@ -37,6 +38,7 @@ from .graph_listing import (
     EPISODE_ORDERS,
     NODE_FILTERS,
     NODE_ORDERS,
+    ORDER_PARAM,
     check_filters,
     check_mentions_limit,
     degrees,
@@ -47,12 +49,20 @@ from .graph_listing import (
     episodes_in_order,
     node_matches,
     nodes_in_order,
+    order_by_param,
     order_name,
     page,
 )
-from .http import Route, json_response, query_int, read_model, tenant_of
+from .http import Param, Route, int_param, json_response, query_int, read_model, tenant_of
 from .zep_common import Body, DataType, Role, V4_NAMES, check_uuid, item_input
 from .zep_v4_records import (
+    CURSOR_PARAM,
+    EdgeRecord,
+    EpisodeRecord,
+    MessageRecord,
+    NodeRecord,
+    Page,
+    TaskRecord,
     cursor_position,
     edge_json,
     episode_json,
@@ -96,6 +106,26 @@ class AddMessagesRequest(Body):
 
 class ListRequest(Body):
     filters: Optional[Any] = None
+
+
+class EpisodeAdded(TypedDict):
+    """4.0.1 ``graph.episode.add``'s 202 body."""
+
+    episode: EpisodeRecord
+    task: TaskRecord
+
+
+class MessagesAdded(TypedDict):
+    """4.0.1 ``thread.add_messages``'s 202 body."""
+
+    messages: list[MessageRecord]
+    task: TaskRecord
+
+
+def _list_query(orders: tuple[str, ...], max_size: int) -> tuple[Param, ...]:
+    """The query parameters :func:`_listing` reads."""
+    return (int_param("page_size", 1, max_size, f"page size (default {DEFAULT_PAGE_SIZE})"), CURSOR_PARAM,
+            order_by_param(orders), ORDER_PARAM)
 
 
 # -- live adds ---------------------------------------------------------------------------------
@@ -237,12 +267,16 @@ async def get_node(request: web.Request) -> web.Response:
 
 
 GRAPH_ROUTES = [
-    Route("POST", "/graphs/{graph_uuid}/episodes", add_episode, "graph.episode.add", AddEpisodeRequest, 202),
-    Route("POST", "/graphs/{graph_uuid}/episodes/list", list_episodes, "graph.episode.list", ListRequest),
-    Route("GET", "/graphs/{graph_uuid}/episodes/{episode_uuid}", get_episode, "graph.episode.get"),
-    Route("POST", "/graphs/{graph_uuid}/edges/list", list_edges, "graph.edge.list", ListRequest),
-    Route("GET", "/graphs/{graph_uuid}/edges/{edge_uuid}", get_edge, "graph.edge.get"),
-    Route("POST", "/graphs/{graph_uuid}/nodes/list", list_nodes, "graph.node.list", ListRequest),
-    Route("GET", "/graphs/{graph_uuid}/nodes/{node_uuid}", get_node, "graph.node.get"),
-    Route("POST", "/threads/{thread_uuid}/messages", add_messages, "thread.add_messages", AddMessagesRequest, 202),
+    Route("POST", "/graphs/{graph_uuid}/episodes", add_episode, "graph.episode.add", AddEpisodeRequest, 202, EpisodeAdded),
+    Route("POST", "/graphs/{graph_uuid}/episodes/list", list_episodes, "graph.episode.list", ListRequest,
+          response=Page[EpisodeRecord], query=_list_query(EPISODE_ORDERS, MAX_PAGE_SIZE)),
+    Route("GET", "/graphs/{graph_uuid}/episodes/{episode_uuid}", get_episode, "graph.episode.get", response=EpisodeRecord),
+    Route("POST", "/graphs/{graph_uuid}/edges/list", list_edges, "graph.edge.list", ListRequest,
+          response=Page[EdgeRecord], query=_list_query(EDGE_ORDERS, MAX_GRAPH_PAGE)),
+    Route("GET", "/graphs/{graph_uuid}/edges/{edge_uuid}", get_edge, "graph.edge.get", response=EdgeRecord),
+    Route("POST", "/graphs/{graph_uuid}/nodes/list", list_nodes, "graph.node.list", ListRequest,
+          response=Page[NodeRecord], query=_list_query(NODE_ORDERS, MAX_GRAPH_PAGE)),
+    Route("GET", "/graphs/{graph_uuid}/nodes/{node_uuid}", get_node, "graph.node.get", response=NodeRecord),
+    Route("POST", "/threads/{thread_uuid}/messages", add_messages, "thread.add_messages", AddMessagesRequest, 202,
+          MessagesAdded),
 ]

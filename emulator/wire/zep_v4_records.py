@@ -8,28 +8,201 @@ changelog describes.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Generic, Literal, Optional, TypeVar
 
 from aiohttp import web
+from typing_extensions import NotRequired, TypedDict
 
-from ..core.batches import Batch, Item, ItemStatus, KeySpace
+from ..core.batches import Batch, BatchStatus, Item, ItemKind, ItemStatus, KeySpace
 from ..core.graph import Episode, Graph, Message, Thread, User
 from ..core.knowledge import GraphKnowledge
 from ..core.tasks import Task, batch_stage
 from ..core.temporal import Edge, Entity
 from ..core.timestamps import format_rfc3339 as ts
 from .cursors import decode_cursor, encode_cursor
-from .graph_listing import edge_fields, node_episodes, node_labels, node_summary
-from .http import tenant_of
+from .graph_listing import EdgeFields, edge_fields, node_episodes, node_labels, node_summary
+from .http import MaybeTimestamp, Timestamp, str_param, tenant_of
 from .zep_common import check_uuid, item_targets
+
+
+# -- record shapes (the response types of the OpenAPI document) --------------------------------
+
+R = TypeVar("R")
+Stage = Literal["queued", "processing", "completed"]
+
+
+class Page(TypedDict, Generic[R]):
+    """A page of a v4 list (4.0.1 ``Batch``/``BatchItem``/``Episode``/... list results):
+    ``next_cursor`` absent on the last page, ``total_size`` always set."""
+
+    items: list[R]
+    total_size: int
+    next_cursor: NotRequired[str]
+
+
+class BatchProgress(TypedDict):
+    stage: Stage
+    total_items: int
+    processing_items: int
+    succeeded_items: int
+    failed_items: int
+
+
+class BatchRecord(TypedDict):
+    """4.0.1 ``Batch``, plus ``item_count``, the four timestamps and ``ignore_roles``."""
+
+    uuid: str
+    status: BatchStatus
+    metadata: Optional[dict[str, Any]]
+    strict_ontology: Optional[bool]
+    ignore_roles: Optional[list[str]]
+    item_count: int
+    created_at: Timestamp
+    updated_at: MaybeTimestamp
+    processed_at: MaybeTimestamp
+    completed_at: MaybeTimestamp
+    progress: NotRequired[BatchProgress]
+    invalid_items: NotRequired[list[int]]
+
+
+class ItemError(TypedDict):
+    code: str
+    message: str
+
+
+class ItemRecord(TypedDict):
+    """4.0.1 ``BatchItem``: fields with no value are left out."""
+
+    uuid: str
+    type: ItemKind
+    status: ItemStatus
+    sequence_index: int
+    created_at: Timestamp
+    source_uuid: NotRequired[str]
+    episode_uuid: NotRequired[str]
+    graph_uuid: NotRequired[str]
+    user_uuid: NotRequired[str]
+    thread_uuid: NotRequired[str]
+    error: NotRequired[ItemError]
+
+
+class TaskProgress(TypedDict):
+    stage: Stage
+
+
+class TaskRecord(TypedDict):
+    """4.0.1 ``Task``: it follows a batch (``batch.process``, live adds) or is done at once (deletes)."""
+
+    uuid: str
+    type: str
+    status: Literal["pending", "processing", "succeeded", "partial", "failed"]
+    progress: TaskProgress
+    error: Optional[ItemError]
+    created_at: Timestamp
+    started_at: MaybeTimestamp
+    completed_at: MaybeTimestamp
+    updated_at: MaybeTimestamp
+
+
+class TaskResult(TypedDict):
+    """A user, graph or thread delete's 202 body (``UserDeleteResult`` and its siblings)."""
+
+    task: TaskRecord
+
+
+class UserRecord(TypedDict):
+    uuid: str
+    user_id: Optional[str]
+    graph_uuid: str
+    email: Optional[str]
+    first_name: Optional[str]
+    last_name: Optional[str]
+    metadata: Optional[dict[str, Any]]
+    time_zone: Optional[str]
+    disable_default_ontology: Optional[bool]
+    created_at: Timestamp
+
+
+class GraphRecord(TypedDict):
+    uuid: str
+    graph_id: Optional[str]
+    name: Optional[str]
+    description: Optional[str]
+    type: str
+    user_uuid: Optional[str]
+    time_zone: Optional[str]
+    created_at: Timestamp
+    updated_at: MaybeTimestamp
+
+
+class ThreadRecord(TypedDict):
+    uuid: str
+    thread_id: Optional[str]
+    user_uuid: str
+    graph_uuid: str
+    created_at: Timestamp
+    updated_at: MaybeTimestamp
+
+
+class MessageRecord(TypedDict):
+    uuid: str
+    thread_uuid: str
+    content: str
+    role: str
+    name: Optional[str]
+    metadata: Optional[dict[str, Any]]
+    processed: bool
+    reference_time: MaybeTimestamp
+    created_at: Timestamp
+
+
+class EpisodeRecord(TypedDict):
+    uuid: str
+    content: str
+    source: str
+    source_description: Optional[str]
+    processed: bool
+    reference_time: MaybeTimestamp
+    created_at: Timestamp
+    graph_uuid: str
+    user_uuid: Optional[str]
+    thread_uuid: Optional[str]
+    role: Optional[str]
+    role_name: Optional[str]
+    document_id: Optional[str]
+    metadata: Optional[dict[str, Any]]
+
+
+class EdgeRecord(EdgeFields):
+    """4.0.1 ``Edge``."""
+
+    episode_uuids: list[str]
+    graph_uuid: str
+    user_uuid: Optional[str]
+
+
+class NodeRecord(TypedDict):
+    """4.0.1 ``Node``."""
+
+    uuid: str
+    name: str
+    labels: list[str]
+    summary: str
+    attributes: dict[str, Any]
+    created_at: Timestamp
+    episode_uuids: list[str]
+    episode_uuids_truncated: bool
+    degree: int
+    graph_uuid: str
+    user_uuid: Optional[str]
 
 
 # -- serialisation -----------------------------------------------------------------------------
 
 
-def batch_json(batch: Batch) -> dict[str, Any]:
+def batch_json(batch: Batch) -> BatchRecord:
     c = batch.counts
-    body: dict[str, Any] = {
+    body: BatchRecord = {
         "uuid": batch.uuid,
         "status": batch.status.value,
         "metadata": batch.metadata,
@@ -54,11 +227,11 @@ def batch_json(batch: Batch) -> dict[str, Any]:
     return body
 
 
-def item_json(item: Item) -> dict[str, Any]:
+def item_json(item: Item) -> ItemRecord:
     """A ``BatchItem``; fields with no value are left out, as a Go service with
     ``omitempty`` would, and as the SDK reads them (every field is optional)."""
     graph, user, thread = item_targets(item)
-    body: dict[str, Any] = {
+    body: ItemRecord = {
         "uuid": item.uuid,
         "type": item.kind,  # str enums: orjson writes their value
         "status": item.status,
@@ -81,7 +254,7 @@ def item_json(item: Item) -> dict[str, Any]:
     return body
 
 
-def task_json(task: Task) -> dict[str, Any]:
+def task_json(task: Task) -> TaskRecord:
     return {
         "uuid": task.uuid,
         "type": task.type,
@@ -95,7 +268,7 @@ def task_json(task: Task) -> dict[str, Any]:
     }
 
 
-def user_json(user: User) -> dict[str, Any]:
+def user_json(user: User) -> UserRecord:
     return {
         "uuid": user.uuid,
         "user_id": user.user_id,
@@ -110,7 +283,7 @@ def user_json(user: User) -> dict[str, Any]:
     }
 
 
-def graph_json(graph: Graph) -> dict[str, Any]:
+def graph_json(graph: Graph) -> GraphRecord:
     return {
         "uuid": graph.uuid,
         "graph_id": graph.graph_id,
@@ -124,7 +297,7 @@ def graph_json(graph: Graph) -> dict[str, Any]:
     }
 
 
-def thread_json(thread: Thread) -> dict[str, Any]:
+def thread_json(thread: Thread) -> ThreadRecord:
     return {
         "uuid": thread.uuid,
         "thread_id": thread.thread_id,
@@ -135,11 +308,15 @@ def thread_json(thread: Thread) -> dict[str, Any]:
     }
 
 
-def page_json(items: list[dict[str, Any]], scope: str, next_position: int | None, total: int) -> dict[str, Any]:
-    body: dict[str, Any] = {"items": items, "total_size": total}
+def page_json(items: list[R], scope: str, next_position: int | None, total: int) -> Page[R]:
+    body: Page[R] = {"items": items, "total_size": total}
     if next_position is not None:
         body["next_cursor"] = encode_cursor(scope, next_position)
     return body
+
+
+#: The opaque ``cursor`` query parameter :func:`cursor_position` reads.
+CURSOR_PARAM = str_param("cursor", "the next_cursor of the previous page")
 
 
 def cursor_position(request: web.Request, scope: str) -> int:
@@ -147,7 +324,7 @@ def cursor_position(request: web.Request, scope: str) -> int:
     return 0 if not raw else decode_cursor(scope, raw)
 
 
-def message_json(m: Message) -> dict[str, Any]:
+def message_json(m: Message) -> MessageRecord:
     return {
         "uuid": m.uuid,
         "thread_uuid": m.thread.uuid,
@@ -161,7 +338,7 @@ def message_json(m: Message) -> dict[str, Any]:
     }
 
 
-def episode_json(e: Episode) -> dict[str, Any]:
+def episode_json(e: Episode) -> EpisodeRecord:
     """``Episode``: ``created_at`` is when Zep received it, ``reference_time`` the supplied
     time or, for an item that carried none, its processing time (4.0.1 docstrings)."""
     graph = e.graph
@@ -183,7 +360,7 @@ def episode_json(e: Episode) -> dict[str, Any]:
     }
 
 
-def edge_json(edge: Edge, graph: Graph) -> dict[str, Any]:
+def edge_json(edge: Edge, graph: Graph) -> EdgeRecord:
     """``Edge``: the shared fields, the episodes that asserted it, and its graph."""
     return {
         **edge_fields(edge),
@@ -193,7 +370,7 @@ def edge_json(edge: Edge, graph: Graph) -> dict[str, Any]:
     }
 
 
-def node_json(node: Entity, graph: Graph, knowledge: GraphKnowledge, degree: int) -> dict[str, Any]:
+def node_json(node: Entity, graph: Graph, knowledge: GraphKnowledge, degree: int) -> NodeRecord:
     """``Node``: 4.0.1 requires ``episode_uuids`` and ``episode_uuids_truncated``."""
     episodes, truncated = node_episodes(node)
     return {

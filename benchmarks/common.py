@@ -4,7 +4,7 @@ own, a median, and the final table.
 Servers under measurement run as separate processes (:class:`ServerProcess`): the emulator as
 ``python -m emulator``, floors through the same ``serve_until_signal``. The client's garbage,
 GIL and CPU then never land on the server's account or the other way round, and each server's
-CPU time is read from ``/proc``."""
+CPU time and resident memory are read from ``/proc``."""
 
 from __future__ import annotations
 
@@ -42,12 +42,42 @@ class ServerProcess:
                 return self
         raise RuntimeError(f"{' '.join(self.cmd)} exited without printing its URL")
 
+    @property
+    def pid(self) -> int:
+        """The server's process id."""
+        assert self._proc is not None
+        return self._proc.pid
+
     def cpu_seconds(self) -> float:
         """User + system CPU the server process has used so far."""
-        assert self._proc is not None
-        with open(f"/proc/{self._proc.pid}/stat") as f:
+        with open(f"/proc/{self.pid}/stat") as f:
             fields = f.read().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def rss_bytes(self) -> int:
+        """The server's resident set size now (``VmRSS`` in ``/proc/PID/status``)."""
+        return self._status_bytes("VmRSS")
+
+    def peak_rss_bytes(self) -> int:
+        """The most the server has had resident since it started (``VmHWM``)."""
+        return self._status_bytes("VmHWM")
+
+    def reset_peak_rss(self) -> bool:
+        """Start :meth:`peak_rss_bytes` afresh from the current RSS (``5`` to ``/proc/PID/clear_refs``);
+        False where the kernel does not allow it, the peak then still counting from the start."""
+        try:
+            with open(f"/proc/{self.pid}/clear_refs", "w") as f:
+                f.write("5")
+            return True
+        except OSError:
+            return False
+
+    def _status_bytes(self, field: str) -> int:
+        with open(f"/proc/{self.pid}/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) * 1024  # reported in kB
+        raise RuntimeError(f"no {field} in /proc/{self.pid}/status")
 
     def __exit__(self, *exc: Any) -> None:
         if self._proc is not None:
@@ -59,8 +89,9 @@ class ServerProcess:
 class Figure:
     """One measured number and its verdict.
 
-    ``target`` is an upper bound (the figure passes when ``value <= target``); ``None`` marks an
-    informational figure with no target, whose ``ok`` is then ``None`` too.
+    ``target`` is an upper bound (the figure passes when ``value <= target``), or with
+    ``lower_bound`` a lower one (``value >= target``); ``None`` marks an informational figure
+    with no target, whose ``ok`` is then ``None`` too.
     """
 
     name: str
@@ -68,11 +99,17 @@ class Figure:
     unit: str
     target: float | None
     ok: bool | None
+    lower_bound: bool = False
 
     @classmethod
     def at_most(cls, name: str, value: float, unit: str, target: float) -> "Figure":
         """A figure that passes when *value* is at most *target*."""
         return cls(name, value, unit, target, value <= target)
+
+    @classmethod
+    def at_least(cls, name: str, value: float, unit: str, target: float) -> "Figure":
+        """A figure that passes when *value* is at least *target*."""
+        return cls(name, value, unit, target, value >= target, lower_bound=True)
 
     @classmethod
     def info(cls, name: str, value: float, unit: str) -> "Figure":
@@ -91,11 +128,11 @@ class Figure:
         return f"{_number(self.value)} {self.unit}".rstrip()
 
     def target_text(self) -> str:
-        """``≤ target unit``, or ``-`` for an informational figure."""
+        """``≤ target unit`` (``≥`` for a lower bound), or ``-`` for an informational figure."""
         if self.target is None:
             return "-"
         shown = f"{self.target:,.0f}" if self.target == int(self.target) else f"{self.target:g}"
-        return f"≤ {shown} {self.unit}".rstrip()
+        return f"{'≥' if self.lower_bound else '≤'} {shown} {self.unit}".rstrip()
 
 
 def _number(value: float) -> str:
@@ -117,10 +154,11 @@ def median(values: Iterable[float]) -> float:
     return float(statistics.median(data))
 
 
-def format_table(figures: Sequence[Figure]) -> str:
-    """``metric | measured | target | result`` as an aligned plain-text table."""
-    rows = [("metric", "measured", "target", "result")]
-    rows += [(f.name, f.measured_text(), f.target_text(), f.result) for f in figures]
+def format_table(figures: Sequence[Figure | str], first_column: str = "metric") -> str:
+    """``metric | measured | target | result`` as an aligned plain-text table; a ``str`` among
+    *figures* is a section title, alone on its row."""
+    rows = [(first_column, "measured", "target", "result")]
+    rows += [(f, "", "", "") if isinstance(f, str) else (f.name, f.measured_text(), f.target_text(), f.result) for f in figures]
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = [" | ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
     lines.insert(1, "-+-".join("-" * w for w in widths))

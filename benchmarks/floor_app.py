@@ -14,7 +14,10 @@ What each route does:
   numbers items by their position in the request, not in the batch.
 - ``POST /api/v4/batches/{id}/process``: parses the (empty) body; 202 ``{batch, task}``.
 - ``GET /api/v4/batches/{id}``: 200 ``{uuid, status: "succeeded"}`` - a terminal status, so a
-  client's poll loop ends after one call.
+  client's poll loop ends after one call. With ``--get-body FILE`` (the request floor,
+  benchmarks/request_floor.py), the JSON in FILE instead, whatever the id: parsed once at
+  start and serialised with ``orjson.dumps`` on every request, as the emulator serialises its
+  answer - so the two sides differ only in what the emulator does around the serialisation.
 
 Nothing is stored between requests; ids are fresh ``uuid4`` strings.
 """
@@ -24,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import uuid
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -83,22 +87,35 @@ async def get_batch(request: web.Request) -> web.Response:
     return _json({"uuid": request.match_info["batch_uuid"], "status": "succeeded"})
 
 
-def build_floor_app() -> web.Application:
-    """The floor application (no middleware, four routes)."""
+def fixed_get(payload: Any) -> Any:
+    """A ``batch.get`` handler answering *payload*, serialised afresh on every request."""
+
+    async def get_fixed_batch(request: web.Request) -> web.Response:
+        return _json(payload)
+
+    return get_fixed_batch
+
+
+def build_floor_app(get_body: Any = None) -> web.Application:
+    """The floor application (no middleware, four routes); *get_body*: what ``GET`` answers
+    instead of the minimal terminal batch."""
     app = web.Application(client_max_size=32 * 1024 * 1024)  # the emulator's MAX_BODY_BYTES
     app.router.add_post(f"{PREFIX}/batches", create_batch)
     app.router.add_post(f"{PREFIX}/batches/{{batch_uuid}}/items", add_items)
     app.router.add_post(f"{PREFIX}/batches/{{batch_uuid}}/process", process_batch)
-    app.router.add_get(f"{PREFIX}/batches/{{batch_uuid}}", get_batch)
+    app.router.add_get(f"{PREFIX}/batches/{{batch_uuid}}", get_batch if get_body is None else fixed_get(get_body))
     return app
 
 
 def main() -> None:
-    """``python -m benchmarks.floor_app --port N``: serve the floor until SIGTERM."""
+    """``python -m benchmarks.floor_app --port N [--get-body FILE]``: serve the floor until SIGTERM."""
     parser = argparse.ArgumentParser(description="the stateless floor app of the benchmarks")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--get-body", type=Path, default=None, help="a JSON file that GET /batches/{id} answers")
     args = parser.parse_args()
-    asyncio.run(serve_until_signal(build_floor_app(), "127.0.0.1", args.port, lambda base: print(f"floor: {base}", flush=True)))
+    body = None if args.get_body is None else orjson.loads(args.get_body.read_bytes())
+    app = build_floor_app(body)
+    asyncio.run(serve_until_signal(app, "127.0.0.1", args.port, lambda base: print(f"floor: {base}", flush=True)))
 
 
 if __name__ == "__main__":

@@ -31,7 +31,18 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, Protocol, Union
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    TypeAdapter,
+    field_validator,
+    model_validator,
+)
 
 from .errors import NotFound
 
@@ -46,12 +57,15 @@ class Holder(Protocol):
 
 
 class _Rule(BaseModel):
+    """Numbers and flags are strict: ``true`` is not a count, nor ``"503"`` a status (the JSON
+    types the OpenAPI document gives them)."""
+
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)  # schema made on first use
     #: Fire at most this many times (None: every time it matches).
-    times: Optional[int] = Field(default=None, ge=1)
+    times: Optional[StrictInt] = Field(default=None, ge=1)
     #: Fire on each match with this probability, from the rule's seeded stream.
-    probability: Optional[float] = Field(default=None, gt=0, le=1, allow_inf_nan=False)
-    seed: Optional[int] = None
+    probability: Optional[StrictFloat] = Field(default=None, gt=0, le=1, allow_inf_nan=False)
+    seed: Optional[StrictInt] = None
 
 
 class RequestFault(_Rule):
@@ -60,13 +74,13 @@ class RequestFault(_Rule):
     path: Optional[str] = Field(default=None, min_length=1)
     #: ``zep-v2``, ``zep-v4`` or ``synap`` (the docs' ``/v1`` aliases count as synap).
     api: Optional[Literal["zep-v2", "zep-v4", "synap"]] = None
-    status: Optional[int] = Field(default=None, ge=400, le=599)
+    status: Optional[StrictInt] = Field(default=None, ge=400, le=599)
     code: Optional[str] = Field(default=None, min_length=1)
     message: Optional[str] = Field(default=None, min_length=1)
-    retry_after: Optional[int] = Field(default=None, ge=0, le=86_400)
-    latency_ms: float = Field(default=0.0, ge=0, le=60_000, allow_inf_nan=False)
-    drop_connection: bool = False
-    after_commit: bool = False
+    retry_after: Optional[StrictInt] = Field(default=None, ge=0, le=86_400)
+    latency_ms: StrictFloat = Field(default=0.0, ge=0, le=60_000, allow_inf_nan=False)
+    drop_connection: StrictBool = False
+    after_commit: StrictBool = False
 
     @model_validator(mode="after")
     def _one_effect(self) -> "RequestFault":
@@ -91,7 +105,7 @@ class RequestFault(_Rule):
 class ItemFault(_Rule):
     kind: Literal["item"] = "item"
     batch: Optional[str] = None
-    sequence_index: Optional[int] = Field(default=None, ge=0, validation_alias=AliasChoices("sequence_index", "index"))
+    sequence_index: Optional[StrictInt] = Field(default=None, ge=0, validation_alias=AliasChoices("sequence_index", "index"))
     graph: Optional[str] = None
     document_id: Optional[str] = None
     #: A regular expression searched in the item's content.
@@ -131,7 +145,7 @@ class WebhookFault(_Rule):
     event: Optional[str] = None
     url: Optional[str] = None
     action: Literal["drop", "delay", "duplicate"] = "drop"
-    delay_seconds: float = Field(default=0.0, ge=0, le=3600, allow_inf_nan=False)
+    delay_seconds: StrictFloat = Field(default=0.0, ge=0, le=3600, allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _delay_has_seconds(self) -> "WebhookFault":

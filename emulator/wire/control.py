@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Annotated, Literal, Optional, Union
 
 from aiohttp import web
-from pydantic import Field, StrictInt
+from pydantic import Field, StrictFloat, StrictInt
 from typing_extensions import TypedDict
 
 from .. import __version__
@@ -48,16 +48,16 @@ PREFIX = "/_emulator"
 
 
 class StepRequest(ControlBody):
-    items: int = Field(default=1, ge=1)
+    items: StrictInt = Field(default=1, ge=1)
 
 
 class ClockRequest(ControlBody):
     frozen_at: Optional[str] = None
-    tick_seconds: float = Field(default=0.0, ge=0, le=MAX_CLOCK_STEP, allow_inf_nan=False)
+    tick_seconds: StrictFloat = Field(default=0.0, ge=0, le=MAX_CLOCK_STEP, allow_inf_nan=False)
 
 
 class AdvanceRequest(ControlBody):
-    seconds: float = Field(ge=0, le=MAX_CLOCK_STEP, allow_inf_nan=False)
+    seconds: StrictFloat = Field(ge=0, le=MAX_CLOCK_STEP, allow_inf_nan=False)
 
 
 class IsolationRequest(ControlBody):
@@ -65,8 +65,8 @@ class IsolationRequest(ControlBody):
 
 
 class RateLimitRequest(ControlBody):
-    per_second: Optional[float] = Field(gt=0, allow_inf_nan=False)
-    burst: int = Field(default=1, ge=1)
+    per_second: Optional[StrictFloat] = Field(gt=0, allow_inf_nan=False)
+    burst: StrictInt = Field(default=1, ge=1)
 
 
 class SeedRequest(ControlBody):

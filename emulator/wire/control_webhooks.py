@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Optional, cast
 
 from aiohttp import web
-from pydantic import Field
+from pydantic import Field, StrictFloat
 from typing_extensions import TypedDict
 
 from ..core.errors import InvalidInput
@@ -27,7 +27,7 @@ class EndpointRequest(ControlBody):
     url: str = Field(min_length=1, max_length=2048)
     secret: Optional[str] = None
     events: Optional[list[str]] = None
-    retry_delays: Optional[list[float]] = Field(default=None, max_length=20)
+    retry_delays: Optional[list[StrictFloat]] = Field(default=None, max_length=20)
 
 
 class EndpointRecord(TypedDict):

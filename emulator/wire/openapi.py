@@ -35,6 +35,9 @@ _REASONS = {
     422: "the request is well-formed but cannot be processed",
     429: "rate-limit mode: the tenant's bucket is empty (see Retry-After)",
 }
+#: Every handler reads an empty query value (``?status=``) as an absent one (wire/http.py
+#: ``query_int``, zep_common ``status_filter``, graph_listing ``direction``...).
+_EMPTY = {"type": "string", "maxLength": 0}
 _SECURITY_SCHEMES = {
     "Api-Key": {"type": "apiKey", "in": "header", "name": "Authorization",
                 "description": "`Authorization: Api-Key <key>` (what both zep-cloud lines send)"},
@@ -105,7 +108,8 @@ def _operation(
         for name in path_params(route.path)
     ]
     parameters += [
-        {"name": p.name, "in": "query", "required": False, "schema": p.schema, **({"description": p.description} if p.description else {})}
+        {"name": p.name, "in": "query", "required": False, "schema": {"anyOf": [p.schema, _EMPTY]},
+         **({"description": p.description} if p.description else {})}
         for p in route.query
     ]
     responses: dict[str, Any] = {}

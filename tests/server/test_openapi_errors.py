@@ -111,7 +111,7 @@ def _statuses_for_400(probe: Probe, method: str, path: str, op: dict[str, Any]) 
         seen.add(probe.request(method, target, content=b"{}", headers={"Content-Encoding": "gzip"}).status_code)
     for param in op["parameters"]:
         if param["in"] == "query":
-            bad = "not-a-number" if param["schema"].get("type") == "integer" else "no-such-value"
+            bad = "not-a-number" if param["schema"]["anyOf"][0].get("type") == "integer" else "no-such-value"
             seen.add(probe.request(method, target, params={param["name"]: bad}).status_code)
     if path_params(path):
         seen.add(probe.request(method, _fill(path, lambda name: "not%20an%20id"), json={}).status_code)

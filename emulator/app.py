@@ -42,7 +42,7 @@ from .core.tenants import Service
 from .core.world import World
 from .delivery import Dispatcher
 from .wire import control, openapi, synap, zep_v2, zep_v4
-from .wire.http import API_KEY, REQUEST_ID, TENANT, WORLD, Dialect, ErrorInfo, Handler
+from .wire.http import API_KEY, MUTATING_METHODS, REQUEST_ID, TENANT, WORLD, Dialect, ErrorInfo, Handler
 
 log = logging.getLogger("emulator")
 
@@ -56,15 +56,15 @@ _FALLBACK = Dialect(
     error_body=lambda info: {"message": info.message, "code": info.code},
 )
 
-_MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _HTTP_CODES = {404: "route_not_found", 405: "method_not_allowed", 408: "request_timeout", 413: "body_too_large"}
 
 _RequestKey: Any = getattr(web, "RequestKey", None)
 _BODY: Any = _RequestKey("body", bytes) if _RequestKey else "body"
 _FAULT: Any = _RequestKey("fault", str) if _RequestKey else "fault"
 _DROPPED: Any = _RequestKey("dropped", bool) if _RequestKey else "dropped"
-#: The body could not be decoded: the rest of it may still be on the connection, so the answer closes it.
-_UNREADABLE: Any = _RequestKey("unreadable", bool) if _RequestKey else "unreadable"
+#: The body did not all arrive in time or could not be decoded: the rest of it may still be on
+#: the connection, so the answer closes it (:func:`_answer_and_close`).
+_CLOSE: Any = _RequestKey("close", bool) if _RequestKey else "close"
 
 
 def dialect_for(path: str) -> Dialect:
@@ -94,6 +94,8 @@ async def dispatch(request: web.Request, handler: Handler) -> web.StreamResponse
     request[REQUEST_ID] = request_id = f"req_{serial:08d}"
     started = time.perf_counter()
     response = await _answer(request, handler, dialect, request_id)
+    if request.get(_CLOSE):
+        response = await _answer_and_close(request, response)
     _record(journal, request, dialect, serial, response, started)
     return response
 
@@ -104,7 +106,7 @@ async def _answer(request: web.Request, handler: Handler, dialect: Dialect, requ
         route_error = request.match_info.http_exception
         if route_error is not None:
             raise route_error
-        if request.method in _MUTATING:
+        if request.method in MUTATING_METHODS:
             # The whole body first: once a handler has looked state up, it must not suspend
             # (a concurrent delete or reset would then slip in between its check and its write).
             request[_BODY] = await _read_body(request)
@@ -122,7 +124,7 @@ async def _answer(request: web.Request, handler: Handler, dialect: Dialect, requ
                     return injected
             if tenant.rate_limit is not None:  # before idempotency: a 429 must not become a key's answer
                 tenant.rate_limit.take(tenant.clock.now())
-            if dialect.idempotency and request.method in _MUTATING:
+            if dialect.idempotency and request.method in MUTATING_METHODS:
                 response = await _idempotent(request, handler)
             else:
                 response = await handler(request)
@@ -133,10 +135,7 @@ async def _answer(request: web.Request, handler: Handler, dialect: Dialect, requ
     except EmulatorError as exc:
         if isinstance(exc, RateLimited) and exc.details:
             headers.update(_rate_limit_headers(exc.details))
-        refusal = dialect.error_response(ErrorInfo.from_error(exc, request_id), headers)
-        if request.get(_UNREADABLE):
-            return await _answer_and_close(request, refusal)
-        return refusal
+        return dialect.error_response(ErrorInfo.from_error(exc, request_id), headers)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -147,8 +146,6 @@ async def _answer(request: web.Request, handler: Handler, dialect: Dialect, requ
         info = ErrorInfo(
             exc.status, _HTTP_CODES.get(exc.status, "http_error"), _http_message(request, exc), details=details, request_id=request_id
         )
-        if isinstance(exc, web.HTTPRequestTimeout):
-            return await _answer_and_close(request, dialect.error_response(info, headers))
         return dialect.error_response(info, headers)
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
@@ -175,9 +172,10 @@ async def _read_body(request: web.Request) -> bytes:
         async with asyncio.timeout(request.app[WORLD].config.body_timeout):
             return await request.read()
     except TimeoutError:
+        request[_CLOSE] = True
         raise web.HTTPRequestTimeout() from None
     except web.RequestPayloadError as exc:
-        request[_UNREADABLE] = True
+        request[_CLOSE] = True
         raise InvalidInput("unreadable_body", f"the request body could not be read: {exc}") from None
     except ConnectionError:
         request[_DROPPED] = True

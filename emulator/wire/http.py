@@ -24,6 +24,9 @@ Timestamp = Annotated[str, WithJsonSchema({"type": "string", "format": "date-tim
 #: The same, or null where the record has no such time yet.
 MaybeTimestamp = Annotated[Optional[str], WithJsonSchema({"anyOf": [{"type": "string", "format": "date-time"}, {"type": "null"}]})]
 
+#: The methods whose body the middleware reads (bounded in time and size) before any handler runs.
+MUTATING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
 #: Where the application keeps its world.
 WORLD = web.AppKey("world", World)
 

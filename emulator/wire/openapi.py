@@ -22,9 +22,8 @@ from aiohttp import web
 from pydantic import TypeAdapter
 
 from .. import __version__
-from .http import Dialect, Route, path_params
+from .http import MUTATING_METHODS, Dialect, Route, path_params
 
-_MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _REASONS = {
     400: "the request is malformed or breaks a rule",
     401: "no or a malformed Authorization header",
@@ -54,13 +53,13 @@ def error_statuses(dialect: Dialect, route: Route) -> list[int]:
     size); 429 for a service's call (the rate-limit mode); then the route's own."""
     statuses = set(route.errors)
     params = path_params(route.path)
-    if route.method in _MUTATING or route.query or dialect.uuid_params.intersection(params):
+    if route.method in MUTATING_METHODS or route.query or dialect.uuid_params.intersection(params):
         statuses.add(400)
     if dialect.auth_schemes:
         statuses.add(401)
     if params:
         statuses.add(404)
-    if route.method in _MUTATING:
+    if route.method in MUTATING_METHODS:
         statuses.update((408, 413))
     if dialect.service is not None:
         statuses.add(429)

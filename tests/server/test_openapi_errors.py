@@ -25,7 +25,7 @@ from emulator.core.limits import MAX_BODY_BYTES
 from emulator.core.processor import ProcessingMode
 from emulator.core.world import WorldConfig
 from emulator.server import BackgroundServer
-from emulator.wire.http import path_params
+from emulator.wire.http import MUTATING_METHODS, path_params
 from emulator.wire.openapi import build_document
 
 BODY_TIMEOUT = 0.3
@@ -69,8 +69,7 @@ class Probe:
         return self.http.request(method, path, headers={**(headers or {}), "Authorization": f"Bearer {self.key}"}, **kwargs)
 
     def ok(self, method: str, path: str, **kwargs: Any) -> Any:
-        call = self.synap if path.startswith(("/api/v1", "/v1")) else self.http.request
-        response = call(method, path, **kwargs)
+        response = self.request(method, path, **kwargs)
         assert response.status_code < 300, response.text
         return response.json() if response.content else None
 
@@ -107,7 +106,7 @@ def _statuses_for_400(probe: Probe, method: str, path: str, op: dict[str, Any]) 
     target = _fill(path, _fresh)
     if "requestBody" in op:
         seen.add(probe.request(method, target, content=b"[1]", headers={"Content-Type": "application/json"}).status_code)
-    if method in ("POST", "PUT", "PATCH", "DELETE"):
+    if method in MUTATING_METHODS:
         seen.add(probe.request(method, target, content=b"{}", headers={"Content-Encoding": "gzip"}).status_code)
     for param in op["parameters"]:
         if param["in"] == "query":

@@ -4,20 +4,32 @@ Dropping a tenant frees little by itself: its batches, items, episodes and facts
 other in cycles, which only the cyclic garbage collector frees, and a server that goes quiet
 after a reset allocates too little to trigger a collection (the standalone server also raises
 the first-generation threshold, emulator/__main__.py). Once freed, the memory stays with the
-process unless the allocator returns it: CPython's small-object allocator gives back an arena
-when it is wholly empty, and glibc's ``malloc`` keeps freed heap pages until ``malloc_trim``.
-An arena is only given back when *every* block in it is free, so a few long-lived objects made
-while the data was being made pin the arenas they landed in: the emulator's own caches of
-values drawn from the data (formatted instants, relation names) are emptied first for that
-reason. What the libraries keep (yarl's parsed URLs, lazily built schemas) still pins some.
+process unless the allocator returns it: glibc's ``malloc`` keeps freed heap pages until
+``malloc_trim``, and CPython's small-object allocator gives back a 1 MiB arena only when
+*every* block in it is free. While the data is resident nearly every arena holds some of it, so
+any object made then that outlives the reset pins the arena it landed in. Measured with
+tracemalloc and ``sys._debugmallocstats`` on benchmarks/soak.py, those objects are:
 
-So :func:`reclaim` empties those caches, runs a full collection and then, on glibc,
-``malloc_trim(0)``. Measured by benchmarks/soak.py (the RSS after ``POST /_emulator/reset``
-against the RSS at start, benchmarks/README.md).
+- values the emulator caches by what the data held (formatted instants, relation names), and
+  the parsed URLs yarl caches for aiohttp: emptied;
+- the names CPython's attribute-lookup cache keeps alive: in 3.11 it is indexed by the name
+  string's *address* and holds a reference to it, so every name built afresh at run time (the
+  datetime module looks up ``"utcoffset"`` from a new string on each aware instant it hashes)
+  stays in one of its 4,096 slots until another lookup lands there: ``sys._clear_type_cache``;
+- what the reset itself makes (the new id streams, the clock's state): made only after the
+  collection, by ``World.reset``, so it lands among what is left rather than among the dropped;
+- the reset request's own objects (its headers, its answer, the frames that ran it), made
+  while the data was resident: garbage once the answer is written, but freed only by the next
+  collection and kept meanwhile on CPython's freelists, so a second pass, :data:`SETTLE_SECONDS`
+  later, collects again and trims.
+
+What is left after that is a handful of arenas pinned by library state this module does not
+reach (benchmarks/README.md gives the figures).
 """
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import sys
 from typing import Callable
@@ -25,8 +37,13 @@ from typing import Callable
 from .extract import relation_name
 from .timestamps import format_rfc3339
 
+SETTLE_SECONDS = 0.25
+"""How long after a reset the second pass runs: time for the reset's answer to be written and
+its request dropped."""
+
 _trim: Callable[[int], int] | None = None
 _looked_up = False
+_settling: asyncio.TimerHandle | None = None
 
 
 def _malloc_trim() -> Callable[[int], int] | None:
@@ -57,14 +74,31 @@ def _url_caches() -> list[Callable[[], None]]:
     return [clear for name in names if callable(clear := getattr(getattr(_url, name, None), "cache_clear", None))]
 
 
-def reclaim() -> None:
-    """Empty the caches of data-drawn values, free what is unreachable now and hand the
-    allocator's free pages back to the system."""
-    format_rfc3339.cache_clear()
-    relation_name.cache_clear()
-    for clear in _url_caches():
-        clear()
+def _collect_and_trim() -> None:
+    """Free every unreachable cycle (a full collection also empties CPython's freelists) and
+    hand glibc's free heap pages back to the system."""
     gc.collect()
     trim = _malloc_trim()
     if trim is not None:
         trim(0)
+
+
+def reclaim() -> None:
+    """Empty the caches that hold values drawn from the data, free what is unreachable now and
+    trim; then, where a loop runs in this thread (the server's), do the last two once more
+    :data:`SETTLE_SECONDS` later. Call it after dropping the data and before making anything
+    that is to outlive the reset."""
+    global _settling
+    format_rfc3339.cache_clear()
+    relation_name.cache_clear()
+    for clear in _url_caches():
+        clear()
+    sys._clear_type_cache()
+    _collect_and_trim()
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    if _settling is not None:  # a reset while one is pending: one second pass, after the last
+        _settling.cancel()
+    _settling = loop.call_later(SETTLE_SECONDS, _collect_and_trim)

@@ -76,12 +76,14 @@ class World:
         self.journal.clear()
         count = len(self.tenants.all())
         self.tenants.drop_all()
+        # Before anything new is made: what outlives the reset must not land among the dropped
+        # data and pin its memory (core/reclaim.py).
+        reclaim()
         self.processor.default_mode = self.config.processing
         self.tenants.isolation = self.config.synap_isolation
         self.tenants.rate_limit = None
         self.reseed(self.config.seed)
         self.clock.reset()
-        reclaim()  # give the dropped tenants' memory back (core/reclaim.py)
         return count
 
     def reseed(self, seed: int | str | None) -> None:

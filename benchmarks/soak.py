@@ -238,6 +238,7 @@ def warm_up(base_url: str) -> None:
         verify(api, warm, loaded, wait_terminal(api, loaded.batches, warm.timeout))
     finally:
         api.close()
+    journal_size(base_url)
     reset(base_url)
 
 

@@ -24,8 +24,12 @@ tracemalloc and ``sys._debugmallocstats`` on benchmarks/soak.py, those objects a
   later, collects again and trims.
 
 What is left after that (8-12 MiB after 200,000 items; benchmarks/README.md) is arenas kept by
-a few objects the reset request and its connection made before the reset began, which the
-server goes on holding: the request's path and id in its journal entry, connection buffers.
+a few blocks each, found by reading the allocator's arena table after a reset: free-lists that
+no collection empties (asyncio's 255 future iterators, multidict's pools), CPython's float and
+tuple free-lists as the loop refills them, the one empty arena CPython keeps, and the reset
+request's path and id in its journal entry. A reset made in-process, with no request, still
+leaves 7-8 such arenas. Copying those objects does not move them out: CPython allocates from the
+partly used pools first, which are these arenas' own.
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ from emulator.server import serve_until_signal
 PREFIX = "/api/v4"
 
 
-def _json(payload: Any, status: int = 200) -> web.Response:
+def answer_json(payload: Any, status: int = 200) -> web.Response:
     """The emulator's encoding (orjson), so both sides pay the same."""
     return web.Response(
         body=orjson.dumps(payload),
@@ -47,7 +47,7 @@ def _json(payload: Any, status: int = 200) -> web.Response:
     )
 
 
-async def _body(request: web.Request) -> Any:
+async def read_json(request: web.Request) -> Any:
     """The request body parsed as JSON (``{}`` for an empty body), and then dropped."""
     raw = await request.read()
     return orjson.loads(raw) if raw.strip() else {}
@@ -55,25 +55,25 @@ async def _body(request: web.Request) -> Any:
 
 async def create_batch(request: web.Request) -> web.Response:
     """``batch.create``: a new id, status draft."""
-    await _body(request)
-    return _json({"uuid": str(uuid.uuid4()), "status": "draft"}, status=201)
+    await read_json(request)
+    return answer_json({"uuid": str(uuid.uuid4()), "status": "draft"}, status=201)
 
 
 async def add_items(request: web.Request) -> web.Response:
     """``batch.add_items``: one minimal pending item per input item, nothing rejected."""
-    body = await _body(request)
+    body = await read_json(request)
     items = [
         {"uuid": str(uuid.uuid4()), "type": item.get("type"), "status": "pending", "sequence_index": index}
         for index, item in enumerate(body.get("items") or ())
     ]
-    return _json({"items": items, "rejected_items": []})
+    return answer_json({"items": items, "rejected_items": []})
 
 
 async def process_batch(request: web.Request) -> web.Response:
     """``batch.process``: the batch (queued) and a pending task."""
-    await _body(request)
+    await read_json(request)
     batch_uuid = request.match_info["batch_uuid"]
-    return _json(
+    return answer_json(
         {
             "batch": {"uuid": batch_uuid, "status": "queued"},
             "task": {"uuid": str(uuid.uuid4()), "type": "batch.process", "status": "pending"},
@@ -84,14 +84,14 @@ async def process_batch(request: web.Request) -> web.Response:
 
 async def get_batch(request: web.Request) -> web.Response:
     """``batch.get``: always succeeded, so a poll loop stops at once."""
-    return _json({"uuid": request.match_info["batch_uuid"], "status": "succeeded"})
+    return answer_json({"uuid": request.match_info["batch_uuid"], "status": "succeeded"})
 
 
 def fixed_get(payload: Any) -> Any:
     """A ``batch.get`` handler answering *payload*, serialised afresh on every request."""
 
     async def get_fixed_batch(request: web.Request) -> web.Response:
-        return _json(payload)
+        return answer_json(payload)
 
     return get_fixed_batch
 

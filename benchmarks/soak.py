@@ -33,9 +33,18 @@ idempotency store fills as a real client's would.
 Steps 2-4 are one cycle; by default a second cycle runs on the same server, so a state that
 grew across resets would show in its peak and after-reset RSS.
 
+5. **The store floor** (benchmarks/store_floor_app.py): a bare aiohttp app on the same stack
+   that keeps what it is sent and drops it on reset with the emulator's own ``reclaim()``, in a
+   process of its own, put through the same warm-up, the same load by the same client code
+   (each batch's items read back page by page), the same reset and the same wait. It shows how
+   far the stack itself comes back, so the emulator's own share of what a reset leaves can be
+   read in the same run.
+
 Figure with a target (issue 7): **RSS after reset / RSS at start ≤ 1.1** (cycle 1). Printed
-for context: each RSS reading, each phase's seconds, items per second through the load, the
-server's CPU, how long the reset took, and cycle 2's peak and after-reset RSS over cycle 1's.
+for context: each RSS reading, the store floor's ratio and peak, what a reset leaves (after -
+start) on each side, the emulator's ratio over the floor's, each phase's seconds, items per
+second through the load, the server's CPU, how long the reset took, and cycle 2's peak and
+after-reset RSS over cycle 1's.
 
 Run from the repository root: ``python benchmarks/soak.py`` (``--quick``: 10,000 items over 4
 batches and 5 graphs; ``--cycles N``). :func:`run` returns the figures for a caller.
@@ -310,6 +319,56 @@ def cycle(server: ServerProcess, sizes: Sizes, log: Log) -> Cycle:
     return done
 
 
+@dataclass(frozen=True)
+class FloorReading:
+    """The store floor's RSS at start (after its warm-up), at its peak and after its reset."""
+
+    start_rss: int
+    peak_rss: int
+    after_rss: int
+
+    @property
+    def ratio(self) -> float:
+        return self.after_rss / self.start_rss
+
+
+def load_and_read_back(base_url: str, sizes: Sizes) -> None:
+    """The load (:func:`load`) against a store floor, every batch polled until terminal, and
+    every batch's items read back page by page: exactly its sequence indexes."""
+    api = Api(base_url, None)
+    try:
+        loaded = load(api, sizes, lambda line: None)
+        wait_terminal(api, loaded.batches, sizes.timeout)
+        per_batch = sizes.items // sizes.batches
+        for b, batch_uuid in enumerate(loaded.batches):
+            items, total = api.pages("GET", f"/api/v4/batches/{batch_uuid}/items", ITEMS_PAGE)
+            if total != per_batch or sorted(item["sequence_index"] for item in items) != list(range(per_batch)):
+                raise RuntimeError(f"the store floor's batch {b} lists {len(items)} items (total_size {total}), not {per_batch}")
+    finally:
+        api.close()
+
+
+def floor_pass(sizes: Sizes, log: Log) -> FloorReading:
+    """The same load through a bare aiohttp app that keeps the items and drops them on reset
+    with the emulator's own reclaim (benchmarks/store_floor_app.py): a warm-up and a reset,
+    the start RSS read at once (as :func:`run` reads the emulator's), the load read back, the
+    peak, then the same reset and the same one-second wait as the emulator's cycle."""
+    with ServerProcess("benchmarks.store_floor_app") as floor:
+        load_and_read_back(floor.base_url, Sizes(items=CHUNK, batches=1, graphs=2, timeout=60))
+        reset(floor.base_url)
+        start_rss = floor.rss_bytes()
+        exact_peak = floor.reset_peak_rss()
+        load_and_read_back(floor.base_url, sizes)
+        peak_rss = floor.peak_rss_bytes() if exact_peak else floor.rss_bytes()
+        if reset(floor.base_url) != 1:
+            raise RuntimeError("the store floor's reset found nothing to drop")
+        time.sleep(1.0)
+        reading = FloorReading(start_rss, peak_rss, floor.rss_bytes())
+    log(f"  store floor: RSS at start {reading.start_rss / MiB:.1f} MiB, peak {reading.peak_rss / MiB:.1f} MiB, "
+        f"after reset {reading.after_rss / MiB:.1f} MiB ({reading.ratio:.3f}x)")
+    return reading
+
+
 def run(quick: bool = False, cycles: int = 2, log: Log = print) -> list[Figure]:
     """Warm up, then *cycles* times load, check and reset on the same server; the figures
     (progress goes to *log*)."""
@@ -324,12 +383,20 @@ def run(quick: bool = False, cycles: int = 2, log: Log = print) -> list[Figure]:
         for c in range(1, cycles + 1):
             log(f" cycle {c}:")
             done.append(cycle(server, sizes, log))
+    log(" the same load through the store floor (a bare aiohttp app that keeps the items and drops them):")
+    floor = floor_pass(sizes, log)
     first, last = done[0], done[-1]
+    ratio = first.after_rss / start_rss
     figures = [
-        Figure.at_most(f"soak {sizes.items:,} items: RSS after reset / at start", first.after_rss / start_rss, "x", TARGET),
+        Figure.at_most(f"soak {sizes.items:,} items: RSS after reset / at start", ratio, "x", TARGET),
         Figure.info("  RSS at start (after warm-up)", start_rss / MiB, "MiB"),
         Figure.info("  RSS peak", first.peak_rss / MiB, "MiB"),
         Figure.info("  RSS after reset", first.after_rss / MiB, "MiB"),
+        Figure.info("  store floor, same load: RSS after reset / at start", floor.ratio, "x"),
+        Figure.info("  store floor: RSS peak", floor.peak_rss / MiB, "MiB"),
+        Figure.info("  RSS left by a reset (after - start), emulator", (first.after_rss - start_rss) / MiB, "MiB"),
+        Figure.info("  RSS left by a reset (after - start), store floor", (floor.after_rss - floor.start_rss) / MiB, "MiB"),
+        Figure.info("  emulator / store floor (RSS after reset / at start)", ratio / floor.ratio, "x"),
         Figure.info("  load + processing until every batch is terminal", first.load_seconds + first.wait_seconds, "s"),
         Figure.info("  checks (batches, items, episodes, edges)", first.items_seconds + first.graphs_seconds, "s"),
         Figure.info("  reset answered in", first.reset_seconds * 1000, "ms"),

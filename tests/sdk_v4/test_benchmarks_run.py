@@ -30,7 +30,9 @@ EXPECTED: dict[str, tuple[tuple[str, ...], int]] = {
     "request_floor": (("batch.get rps, SDK: emulator / floor", "batch.get rps, raw HTTP: emulator / floor",
                        "server CPU per raw request, emulator", "server CPU per raw request, floor"), 2),
     "soak": (("soak 10,000 items: RSS after reset / at start", "RSS at start", "RSS peak", "RSS after reset",
-              "cycle 2: peak / cycle 1 peak", "cycle 2: RSS after reset / cycle 1's"), 1),
+              "store floor, same load: RSS after reset / at start", "store floor: RSS peak",
+              "RSS left by a reset (after - start), emulator", "RSS left by a reset (after - start), store floor",
+              "emulator / store floor", "cycle 2: peak / cycle 1 peak", "cycle 2: RSS after reset / cycle 1's"), 1),
 }
 
 

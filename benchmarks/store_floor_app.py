@@ -2,10 +2,10 @@
 all, and dropping it on reset exactly as the emulator does.
 
 The soak's memory figure (RSS after ``POST /_emulator/reset`` / RSS at start) depends on the
-runtime as much as on the emulator: CPython's small-object allocator gives a 1 MiB arena back
-only when every block in it is free, and asyncio and aiohttp keep objects made during a load
-(benchmarks/README.md). This app shows what the same stack gives back on its own, in the same
-run: the same aiohttp server (``serve_until_signal``), ``orjson`` in and out, the standalone
+runtime as well as on the emulator: CPython's small-object allocator gives a 1 MiB arena back
+only when every block in it is free, so a few objects that outlive the reset keep arenas of the
+dropped data resident (benchmarks/README.md). This app shows how far the same stack comes back
+for an app with no emulation, in the same run: the same aiohttp server (``serve_until_signal``), ``orjson`` in and out, the standalone
 server's collector settings (``emulator.__main__.tune_gc``), and on reset the emulator's own
 :func:`emulator.core.reclaim.reclaim`. What it keeps per item is plain data: the parsed item,
 its answer and ``--derived`` small records (default 8, which puts the full soak's peak near

@@ -23,7 +23,7 @@ tracemalloc and ``sys._debugmallocstats`` on benchmarks/soak.py, those objects a
   collection and kept meanwhile on CPython's freelists, so a second pass, :data:`SETTLE_SECONDS`
   later, collects again and trims.
 
-What is left after that (10-14 MiB after 200,000 items; benchmarks/README.md) is arenas kept by
+What is left after that (10-15 MiB after 200,000 items; benchmarks/README.md) is arenas kept by
 a few blocks each, found by reading the allocator's arena table after a reset: free-lists that
 no collection empties (asyncio's 255 future iterators, multidict's pools), CPython's float and
 tuple free-lists as the loop refills them, the one empty arena CPython keeps, and the reset

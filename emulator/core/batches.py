@@ -166,11 +166,19 @@ class Item:
 
     @property
     def episode_uuid(self) -> str | None:
-        """The episode a succeeded item wrote (v2/v4 ``source_uuid`` = ``episode_uuid``); None
-        before then, and for a message whose role the batch ignores."""
-        if self.status is not ItemStatus.SUCCEEDED or self.episode is None:
+        """The episode the item writes (v2/v4 ``source_uuid`` = ``episode_uuid``) while it is
+        queued or processing and once it has succeeded: zep-cloud 3.30.0 ``BatchItemDetail``
+        calls it the episode that "will be (or has been) created". None while the item is
+        pending (its records are made when it is queued, core/ingest.py), once it has failed,
+        been skipped or been canceled (it writes nothing, so no episode is created), and for a
+        message whose role the batch ignores."""
+        if self.episode is None or self.status not in _WRITING:
             return None
         return self.episode.uuid  # type: ignore[no-any-return]
+
+
+#: The statuses in which an item's episode exists or is going to.
+_WRITING = frozenset({ItemStatus.QUEUED, ItemStatus.PROCESSING, ItemStatus.SUCCEEDED})
 
 
 TransitionObserver = Callable[[str, Any, Enum, Enum], None]

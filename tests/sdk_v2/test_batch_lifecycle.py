@@ -157,6 +157,11 @@ def test_lifecycle_600_mixed_items_from_draft_to_succeeded(zep: Zep, control: An
     assert running.progress.processing_items == 0
     assert running.progress.percent_complete == 0.5
     assert running.completed_at is None
+    # A queued item already names the episode it will write (3.30.0 BatchItemDetail: "will be
+    # (or has been) created").
+    running_items = all_items(zep, batch_id, limit=200)
+    assert sorted(d.status for d in running_items) == ["queued"] * 597 + ["succeeded"] * 3
+    assert all(d.episode_uuid is not None and d.source_uuid == d.episode_uuid for d in running_items)
 
     assert control.run_until_idle() == {"processed": 597, "pending": 0}
     done = zep.batch.get(batch_id)
@@ -175,7 +180,7 @@ def test_lifecycle_600_mixed_items_from_draft_to_succeeded(zep: Zep, control: An
     assert [d.sequence_index for d in listed] == list(range(600))
     assert [d.item_id for d in listed] == [d.item_id for d in added]
     assert {d.status for d in listed} == {"succeeded"}
-    assert all(d.episode_uuid is not None and d.source_uuid == d.episode_uuid for d in listed)
+    assert [d.episode_uuid for d in listed] == [d.episode_uuid for d in running_items]
     assert all(d.error is None for d in listed)
 
     thread = zep.thread.get(THREAD)

@@ -112,6 +112,7 @@ def test_full_lifecycle_600_mixed_items(zep: Zep, control: Any) -> None:
     assert [it.sequence_index for it in added] == list(range(600))
     assert [it.type for it in added] == [it.type for it in items]
     assert {it.status for it in added} == {"pending"}
+    assert {it.episode_uuid for it in added} == {None}  # its records are made when it is queued
     assert len({it.uuid_ for it in added}) == 600
     # Destinations are resolved for display while draft: a user's episode lands in the user's
     # graph, and so does a thread message (the thread belongs to the user).
@@ -151,6 +152,15 @@ def test_full_lifecycle_600_mixed_items(zep: Zep, control: Any) -> None:
     assert (running.progress.succeeded_items, running.progress.failed_items) == (3, 0)
     assert running.progress.processing_items == 0
     assert zep.task.get(task_uuid).status == "processing"
+    # A queued item already names the episode it will write (3.30.0: "will be (or has been)
+    # created"), and that episode is there, unprocessed.
+    running_items = all_items(zep, batch.uuid_)
+    assert sorted(it.status for it in running_items) == ["queued"] * 597 + ["succeeded"] * 3
+    assert all(it.episode_uuid and it.episode_uuid == it.source_uuid for it in running_items)
+    waiting = next(it for it in reversed(running_items) if it.sequence_index % 3 == 0)  # type: ignore[operator]
+    assert waiting.status == "queued"
+    queued_episode = zep.graph.episode.get(graph.uuid_, waiting.episode_uuid)  # type: ignore[arg-type]
+    assert (queued_episode.content, queued_episode.processed) == (items[waiting.sequence_index].data, False)  # type: ignore[index]
 
     assert control.run_until_idle() == {"processed": 597, "pending": 0}
     done = zep.batch.get(batch.uuid_)
@@ -168,6 +178,7 @@ def test_full_lifecycle_600_mixed_items(zep: Zep, control: Any) -> None:
     assert {it.status for it in listed} == {"succeeded"}
     assert all(it.episode_uuid and it.episode_uuid == it.source_uuid for it in listed)
     assert len({it.episode_uuid for it in listed}) == 600
+    assert [it.episode_uuid for it in listed] == [it.episode_uuid for it in running_items]
 
     messages = list(zep.thread.list_messages(thread.uuid_, page_size=50))
     expected = [items[i] for i in range(600) if i % 3 == 2]

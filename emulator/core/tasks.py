@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 
 from .batches import Batch, BatchStatus
 
@@ -40,6 +41,16 @@ def batch_stage(status: BatchStatus) -> str:
     return _STAGE.get(status, "completed")
 
 
+class TaskStatus(str, Enum):
+    """zep-cloud 4.0.1 ``TaskStatus`` (and ``TaskListRequestStatus``, what ``task.list`` filters by)."""
+
+    PENDING = "pending"
+    PROCESSING = "processing"
+    SUCCEEDED = "succeeded"
+    PARTIAL = "partial"
+    FAILED = "failed"
+
+
 @dataclass(slots=True, eq=False)
 class Task:
     uuid: str
@@ -47,6 +58,9 @@ class Task:
     created_at: datetime
     #: The batch this task follows; None for work done at once.
     batch: Batch | None = None
+    #: Creation order within the tenant: where a ``task.list`` page starts (not dumped; a
+    #: restore numbers the tasks in their dumped order).
+    serial: int = 0
 
     @property
     def status(self) -> str:

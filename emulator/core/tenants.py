@@ -24,7 +24,7 @@ from .limits import MAX_EPISODE_DATA_CHARS
 from .memories import Isolation, MemoryDesk
 from .ratelimit import TokenBucket
 from .processor import ProcessingMode, Processor
-from .tasks import Task
+from .tasks import Task, TaskStatus
 from .webhooks import Outbox
 from .temporal import Edge, Entity
 
@@ -72,6 +72,7 @@ class Tenant:
         self.work = processor.new_queue(self._ingest, clock)
         self.observers: list[Observer] = []
         self.next_serial = 0
+        self.next_task_serial = 0
         #: The rate-limit mode's bucket (core/ratelimit.py); None: unlimited.
         self.rate_limit: TokenBucket | None = None
         #: Webhook endpoints and deliveries (core/webhooks.py), made when the first endpoint is.
@@ -253,9 +254,23 @@ class Tenant:
 
     def new_task(self, task_type: str, batch: Batch | None = None) -> Task:
         """A task that follows *batch*, or (without one) records work already done."""
-        task = Task(uuid=self.ids.uuid(), type=task_type, created_at=self.clock.now(), batch=batch)
+        task = Task(uuid=self.ids.uuid(), type=task_type, created_at=self.clock.now(), batch=batch,
+                    serial=self.next_task_serial)
+        self.next_task_serial += 1
         self.tasks[task.uuid] = task
         return task
+
+    def list_tasks(
+        self, status: TaskStatus | None, task_type: str | None, after_serial: int, limit: int
+    ) -> tuple[list[Task], int | None, int]:
+        """Tasks in creation order from serial *after_serial* on, of *status* and *task_type*
+        where given; returns the page, the serial the next page starts at (None on the last
+        page) and how many tasks match in all."""
+        matching = [t for t in self.tasks.values()
+                    if (status is None or t.status == status.value) and (task_type is None or t.type == task_type)]
+        rest = [t for t in matching if t.serial >= after_serial]
+        next_serial = rest[limit].serial if len(rest) > limit else None
+        return rest[:limit], next_serial, len(matching)
 
     def task(self, task_uuid: str) -> Task:
         task = self.tasks.get(task_uuid)

@@ -4,7 +4,7 @@ Spelling (reference/zep-wire-contract.md §1b, §2, §4b): every record is named
 ``uuid`` (``graph_uuid``, ``user_uuid``, ``thread_uuid``); an item's timestamp is
 ``reference_time``; ``add_items`` answers ``{items, rejected_items}`` and turns away
 graph_episode items whose graph does not exist (200, per item); ``process`` answers 202
-``{batch, task}`` and ``GET /tasks/{uuid}`` follows the batch; create answers 201; a batch delete answers 204
+``{batch, task}`` and ``GET /tasks/{uuid}`` follows the batch (``GET /tasks`` lists them); create answers 201; a batch delete answers 204
 and a user, graph or thread delete 202 ``{task}``; pages are ``page_size`` + opaque string ``cursor`` with ``next_cursor`` absent on the last
 page and ``total_size`` always set; errors are ``{"error": {code, message, param, request_id,
 details}}``. Mutating calls honour ``Idempotency-Key`` (see core/idempotency.py).
@@ -23,6 +23,7 @@ from typing_extensions import TypedDict
 
 from ..core.batches import BatchStatus, KeySpace, Ref
 from ..core.errors import InvalidInput
+from ..core.tasks import TaskStatus
 from ..core.tenants import Service
 from .http import Dialect, ErrorInfo, Route, json_response, no_content, page_size, page_size_param, path_params, read_model, str_param, tenant_of
 from .zep_common import Body, CreateBatchRequest, ItemFields, V4_NAMES, check_uuid, item_input, status_filter, status_param
@@ -266,6 +267,19 @@ async def list_messages(request: web.Request) -> web.Response:
     )
 
 
+async def list_tasks(request: web.Request) -> web.Response:
+    """zep-cloud 4.0.1 ``task.list``: ``GET /tasks?page_size=&cursor=&status=&type=``, a
+    ``TaskPage``. Oldest first, like ``batch.list``; ``type`` is matched exactly (the SDK's
+    ``TaskListRequestType`` admits any string, so an unknown one finds nothing)."""
+    tenant = tenant_of(request)
+    size = page_size(request, "page_size")
+    status = status_filter(request, TaskStatus)
+    task_type = request.query.get("type") or None
+    scope = f"tasks:{status.value if status else ''}:{task_type or ''}"
+    page, next_serial, total = tenant.list_tasks(status, task_type, cursor_position(request, scope), size)
+    return json_response(page_json([task_json(t) for t in page], scope, next_serial, total))
+
+
 async def get_task(request: web.Request) -> web.Response:
     tenant = tenant_of(request)
     return json_response(task_json(tenant.task(check_uuid(request.match_info["task_uuid"], "task_uuid"))))
@@ -307,6 +321,8 @@ ROUTES = [
     Route("GET", "/threads/{thread_uuid}/messages", list_messages, "thread.list_messages", response=Page[MessageRecord],
           query=(*PAGING, str_param("order", "asc (default) or desc", ("asc", "desc")),
                  str_param("order_by", "created_at, the only order", ("created_at",)))),
+    Route("GET", "/tasks", list_tasks, "task.list", response=Page[TaskRecord],
+          query=(*PAGING, status_param(TaskStatus), str_param("type", "only tasks of this type, e.g. batch.process"))),
     Route("GET", "/tasks/{task_uuid}", get_task, "task.get", response=TaskRecord),
     *GRAPH_ROUTES,
 ]

@@ -146,6 +146,7 @@ def record_view(tenant: Tenant) -> dict[str, Any]:
                     for t in store.threads_by_uuid.values()],
         "tasks": [(t.uuid, t.type, t.status, t.stage, t.error, t.started_at, t.completed_at, t.updated_at)
                   for t in tenant.tasks.values()],
+        "tasks_paged": tasks_paged(tenant),
         "by_episode": {u: e.graph.uuid for u, e in store.episodes_by_uuid.items()},
         "next_serial": tenant.next_serial,
         "mode": tenant.mode,
@@ -175,6 +176,17 @@ def desk_view(tenant: Tenant) -> list[Any]:
 # -- round trips -----------------------------------------------------------------------------------
 
 
+def tasks_paged(tenant: Tenant) -> list[list[str]]:
+    """The tenant's tasks as ``task.list`` pages them, two at a time, following each page's
+    next serial."""
+    pages: list[list[str]] = []
+    start: int | None = 0
+    while start is not None:
+        page, start, _ = tenant.list_tasks(None, None, start, 2)
+        pages.append([t.uuid for t in page])
+    return pages
+
+
 def test_a_world_snapshot_is_json_and_a_restore_dumps_identically() -> None:
     world = populated()
     first = dump_world(world)
@@ -194,6 +206,9 @@ def test_every_record_reads_back_the_same() -> None:
     zep, zep2 = zep_of(world), zep_of(twin)
     assert batch_view(zep2) == batch_view(zep)
     assert record_view(zep2) == record_view(zep)
+    made_after = zep2.new_task("graph.delete")  # numbered after the restored tasks
+    assert len(zep.tasks) >= 3
+    assert sum(tasks_paged(zep2), []) == [t.uuid for t in zep.tasks.values()] + [made_after.uuid]
     assert record_view(zep_of(twin, "other")) == record_view(zep_of(world, "other"))
     assert record_view(synap_of(twin)) == record_view(synap_of(world))
     assert desk_view(synap_of(twin)) == desk_view(synap_of(world))

@@ -210,6 +210,41 @@ def test_batch_list_filters_by_status(zep: Zep) -> None:
     assert list(zep.batch.list(status="partial")) == []
 
 
+def test_task_list_pages_and_filters_by_status_and_type(zep: Zep, control: Any) -> None:
+    """task.list (GET /tasks) lists the tenant's tasks oldest first, page by page, with
+    total_size the number matching; status follows each task's batch; type matches exactly;
+    a status outside TaskStatus is a 400 invalid_parameter."""
+    graph, doomed = zep.graph.create(name="g"), zep.graph.create(name="doomed")
+    control.set_mode("manual")
+    made = []
+    for n in range(3):
+        batch = zep.batch.create()
+        zep.batch.add_items(batch.uuid_, items=[episode(graph.uuid_, f"item {n}")])
+        task = zep.batch.process(batch.uuid_).task
+        assert task is not None
+        made.append(task.uuid_)
+    deleted = zep.graph.delete(doomed.uuid_).task
+    assert deleted is not None
+    made.append(deleted.uuid_)
+
+    first = zep.task.list(page_size=3)
+    assert first.response.total_size == 4 and first.response.next_cursor
+    assert [t.uuid_ for t in first.items or []] == made[:3]
+    assert [t.uuid_ for t in zep.task.list(page_size=3)] == made  # the pager follows next_cursor
+    pending = zep.task.list(status="pending")
+    assert [(t.uuid_, t.type) for t in pending] == [(u, "batch.process") for u in made[:3]]
+    assert pending.response.total_size == 3
+    assert [t.uuid_ for t in zep.task.list(type="graph.delete")] == [made[3]]
+    assert list(zep.task.list(type="graph.clone")) == []
+
+    assert control.run_until_idle() == {"processed": 3, "pending": 0}
+    assert [t.uuid_ for t in zep.task.list(status="succeeded", page_size=1)] == made
+    assert list(zep.task.list(status="pending")) == []
+    with pytest.raises(BadRequestError) as bad:
+        zep.task.list(status="done")  # type: ignore[arg-type]
+    assert code_of(bad.value) == "invalid_parameter"
+
+
 def test_delete_draft_then_processed(zep: Zep) -> None:
     """A draft batch deletes with 204 and is gone (404 batch_not_found); a processed batch
     cannot be deleted (409 batch_not_deletable) and is still there afterwards."""

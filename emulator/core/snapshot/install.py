@@ -47,6 +47,9 @@ def _install(world: "World", built: Built) -> Tenant:
     _fill_store(tenant, built)
     tenant.batches = {b.uuid: b for b in built.batches}
     tenant.tasks = {t.uuid: t for t in built.tasks}
+    for serial, task in enumerate(built.tasks):
+        task.serial = serial
+    tenant.next_task_serial = len(built.tasks)
     tenant.next_serial = built.next_serial
     if built.desk is not None:
         _fill_desk(tenant, built.desk)

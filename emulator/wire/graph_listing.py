@@ -208,8 +208,12 @@ def _labels(node: Entity) -> set[str]:
 
 
 def edge_matches(edge: Edge, f: dict[str, list[str]]) -> bool:
+    """Whether *edge* passes every filter in *f*. The label filters look at both ends
+    (4.0.1 ``EdgeListFilters``): ``node_labels`` — "the source node and the target node of
+    each edge must each have at least one of these labels"; ``exclude_node_labels`` — "excludes
+    an edge when its source node or its target node has one of these labels"."""
     ends = {edge.source.uuid, edge.target.uuid}
-    labels = _labels(edge.source) | _labels(edge.target)
+    source, target = _labels(edge.source), _labels(edge.target)
     tests = {
         "edge_uuids": lambda v: edge.uuid in v,
         "episode_uuids": lambda v: not set(edge.episodes).isdisjoint(v),
@@ -218,8 +222,8 @@ def edge_matches(edge: Edge, f: dict[str, list[str]]) -> bool:
         "connected_node_uuids": lambda v: not ends.isdisjoint(v),
         "edge_types": lambda v: edge.name in v,
         "exclude_edge_types": lambda v: edge.name not in v,
-        "node_labels": lambda v: not labels.isdisjoint(v),
-        "exclude_node_labels": lambda v: labels.isdisjoint(v),
+        "node_labels": lambda v: not source.isdisjoint(v) and not target.isdisjoint(v),
+        "exclude_node_labels": lambda v: source.isdisjoint(v) and target.isdisjoint(v),
     }
     return all(tests[name](values) for name, values in f.items())
 

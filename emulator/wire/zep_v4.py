@@ -336,5 +336,5 @@ DIALECT = Dialect(
     routes=ROUTES,
     idempotency=True,
     error_schema=ErrorResponse,
-    uuid_params=frozenset(name for route in ROUTES for name in path_params(route.path)),
+    uuid_params=frozenset(name for route in ROUTES for name in path_params(route.path) if name.endswith("_uuid")),
 )

@@ -1,12 +1,14 @@
 """Zep v4 graph reads and live adds, as zep-cloud 4.0.1 speaks them, under ``/api/v4``.
 
 Reads (what a test uses to check an ingest's outcome):
-``graph.episode.list`` (``POST /graphs/{g}/episodes/list``) and ``.get``,
+``graph.episode.list`` (``POST /graphs/{g}/episodes/list``), ``.list_for_document``
+(``GET /graphs/{g}/documents/{document_id}/episodes``) and ``.get``,
 ``graph.edge.list`` (``POST /graphs/{g}/edges/list``) and ``.get``,
 ``graph.node.list`` (``POST /graphs/{g}/nodes/list``) and ``.get``. Lists take ``page_size``
 (edges and nodes: default 50, max 100, per the 4.0.1 docstrings; episodes: our batch limits),
 an opaque ``cursor``, ``order_by`` and ``order`` in the query, and ``{"filters": ...}`` in the
-body (see graph_listing.py). The ``graph_uuid`` path parameter also takes a user's uuid.
+body (see graph_listing.py); their pages leave ``total_size`` out, as 4.0.1's page models say.
+The ``graph_uuid`` path parameter also takes a user's uuid.
 
 Live adds, each a batch of its own that is not listed (core ``Tenant.add_live``), so its
 records go through the same queue and fact pipeline as Batch API items:
@@ -53,7 +55,7 @@ from .graph_listing import (
     order_name,
     page,
 )
-from .http import Param, Route, int_param, json_response, query_int, read_model, tenant_of
+from .http import Param, Route, int_param, json_response, page_size, page_size_param, query_int, read_model, tenant_of
 from .zep_common import Body, DataType, Role, V4_NAMES, check_uuid, item_input
 from .zep_v4_records import (
     CURSOR_PARAM,
@@ -192,8 +194,14 @@ class _Listing:
         """One page of *records* (already filtered and ordered) with a cursor scoped to this
         listing, so a cursor from another order or filter is refused."""
         scope = f"{kind}:{graph.uuid}:{self.order_by}:{self.descending}:{sorted(self.filters.items())}"
-        chunk, following = page(records, cursor_position(request, scope), self.size)
-        return json_response(page_json([render(r) for r in chunk], scope, following, len(records)))
+        return _page_of(request, scope, records, self.size, render)
+
+
+def _page_of(request: web.Request, scope: str, records: list[T], size: int, render: Callable[[T], Any]) -> web.Response:
+    """The page of *records* the request's cursor points at, without ``total_size``: 4.0.1's
+    ``EpisodePage``, ``EdgePage`` and ``NodePage`` say it is "Omitted for this collection"."""
+    chunk, following = page(records, cursor_position(request, scope), size)
+    return json_response(page_json([render(r) for r in chunk], scope, following, None))
 
 
 async def _listing(request: web.Request, supported: tuple[str, ...], orders: tuple[str, ...], max_size: int) -> _Listing:
@@ -216,6 +224,18 @@ async def list_episodes(request: web.Request) -> web.Response:
         episodes = [e for e in episodes if episode_matches(e, listing.filters, mentions)]
     listed = episodes_in_order(episodes, listing.order_by, listing.descending)
     return listing.respond(request, "episodes", graph, listed, episode_json)
+
+
+async def list_document_episodes(request: web.Request) -> web.Response:
+    """zep-cloud 4.0.1 ``graph.episode.list_for_document``: ``GET
+    /graphs/{graph_uuid}/documents/{document_id}/episodes?page_size=&cursor=``, an
+    ``EpisodePage`` of the graph's episodes whose ``document_id`` is the one in the path, in
+    the order they were added (a document's chunks in sequence); none is an empty page."""
+    graph = graph_of(request)
+    document_id = request.match_info["document_id"]
+    size = page_size(request, "page_size")
+    episodes = [e for e in graph.live_episodes() if e.document_id == document_id]
+    return _page_of(request, f"document:{graph.uuid}:{document_id}", episodes, size, episode_json)
 
 
 async def get_episode(request: web.Request) -> web.Response:
@@ -271,6 +291,9 @@ GRAPH_ROUTES = [
     Route("POST", "/graphs/{graph_uuid}/episodes/list", list_episodes, "graph.episode.list", ListRequest,
           response=Page[EpisodeRecord], query=_list_query(EPISODE_ORDERS, MAX_PAGE_SIZE)),
     Route("GET", "/graphs/{graph_uuid}/episodes/{episode_uuid}", get_episode, "graph.episode.get", response=EpisodeRecord),
+    Route("GET", "/graphs/{graph_uuid}/documents/{document_id}/episodes", list_document_episodes,
+          "graph.episode.list_for_document", response=Page[EpisodeRecord],
+          query=(page_size_param("page_size"), CURSOR_PARAM)),
     Route("POST", "/graphs/{graph_uuid}/edges/list", list_edges, "graph.edge.list", ListRequest,
           response=Page[EdgeRecord], query=_list_query(EDGE_ORDERS, MAX_GRAPH_PAGE)),
     Route("GET", "/graphs/{graph_uuid}/edges/{edge_uuid}", get_edge, "graph.edge.get", response=EdgeRecord),

@@ -32,11 +32,13 @@ Stage = Literal["queued", "processing", "completed"]
 
 
 class Page(TypedDict, Generic[R]):
-    """A page of a v4 list (4.0.1 ``Batch``/``BatchItem``/``Episode``/... list results):
-    ``next_cursor`` absent on the last page, ``total_size`` always set."""
+    """A page of a v4 list (4.0.1 ``BatchPage``, ``BatchItemPage``, ``EpisodePage``, ...):
+    ``next_cursor`` absent on the last page; ``total_size`` set, except on episode, edge and
+    node pages, whose 4.0.1 models say "Omitted for this collection; use next_cursor to
+    detect the end of pagination"."""
 
     items: list[R]
-    total_size: int
+    total_size: NotRequired[int]
     next_cursor: NotRequired[str]
 
 
@@ -308,8 +310,11 @@ def thread_json(thread: Thread) -> ThreadRecord:
     }
 
 
-def page_json(items: list[R], scope: str, next_position: int | None, total: int) -> Page[R]:
-    body: Page[R] = {"items": items, "total_size": total}
+def page_json(items: list[R], scope: str, next_position: int | None, total: int | None) -> Page[R]:
+    """One page; *total* None leaves ``total_size`` out."""
+    body: Page[R] = {"items": items}
+    if total is not None:
+        body["total_size"] = total
     if next_position is not None:
         body["next_cursor"] = encode_cursor(scope, next_position)
     return body

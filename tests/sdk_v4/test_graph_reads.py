@@ -3,12 +3,17 @@ thread.add_messages, graph.edge.list / get, graph.node.list / get, and the tasks
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterator
 
 import pytest
 from zep_cloud.client import Zep
 from zep_cloud.errors import BadRequestError, NotFoundError
 from zep_cloud.types import AddMessage, BatchItemInput
+
+from emulator.core.facts import ExtractedFact
+from emulator.core.processor import ProcessingMode
+from emulator.core.world import WorldConfig
+from emulator.server import BackgroundServer
 
 from ..conftest import Control
 
@@ -71,9 +76,32 @@ def test_edges_page_and_sort_by_valid_at(zep: Zep) -> None:
     every = list(zep.graph.edge.list(graph, page_size=2, order_by="valid_at", order="asc"))  # the pager follows cursors
     assert [(e.target_node_name, e.invalid_at) for e in every] == [
         ("Paris", "2022-01-01T00:00:00Z"), ("Rome", "2023-01-01T00:00:00Z"), ("Berlin", None)]
-    assert first.response.total_size == 3 and first.has_next
+    assert first.response.total_size is None and first.has_next  # 4.0.1 EdgePage: "Omitted for this collection"
     descending = list(zep.graph.edge.list(graph, order_by="uuid"))
     assert [e.uuid_ for e in descending] == sorted((e.uuid_ for e in every), reverse=True)  # type: ignore[type-var]
+
+
+def test_list_for_document_pages_the_documents_episodes_in_the_order_added(zep: Zep) -> None:
+    """graph.episode.list_for_document (GET /graphs/{g}/documents/{d}/episodes): the graph's
+    episodes of that document_id, oldest first, paged; another document's and undocumented
+    episodes are left out; a document with none is an empty page; no total_size."""
+    graph = _graph(zep)
+    batch = zep.batch.create()
+    sent = [("handbook", "chunk 1"), (None, "loose note"), ("handbook", "chunk 2"), ("faq", "q1"),
+            ("handbook", "chunk 3")]
+    zep.batch.add_items(batch.uuid_, items=[
+        BatchItemInput(type="graph_episode", graph_uuid=graph, data=data, document_id=doc) if doc else
+        BatchItemInput(type="graph_episode", graph_uuid=graph, data=data) for doc, data in sent])
+    zep.batch.process(batch.uuid_)
+    first = zep.graph.episode.list_for_document(graph, "handbook", page_size=2)
+    assert [e.content for e in first.items or []] == ["chunk 1", "chunk 2"]
+    assert first.has_next and first.response.total_size is None
+    every = list(zep.graph.episode.list_for_document(graph, "handbook", page_size=2))
+    assert [(e.content, e.document_id) for e in every] == [(f"chunk {n}", "handbook") for n in (1, 2, 3)]
+    assert [e.content for e in zep.graph.episode.list_for_document(graph, "faq")] == ["q1"]
+    assert list(zep.graph.episode.list_for_document(graph, "missing")) == []
+    with pytest.raises(BadRequestError):
+        zep.graph.episode.list_for_document(graph, "handbook", page_size=0)
 
 
 def test_filters_and_nodes(zep: Zep) -> None:
@@ -87,6 +115,45 @@ def test_filters_and_nodes(zep: Zep) -> None:
     assert [e.fact for e in works] == ["Carol works at Acme"]
     episode = carol.episode_uuids[0]
     assert [e.uuid_ for e in zep.graph.episode.list(graph, filters={"mentioned_node_uuids": [carol.uuid_]})] == [episode]
+
+
+def _typed_facts(episode: Any, ctx: Any) -> list[ExtractedFact]:
+    """``Alice:Person WORKS_AT Acme:Company``, one fact per line, ends typed."""
+    facts = []
+    for line in episode.content.splitlines():
+        source, relation, target = line.split()
+        (s_name, s_type), (t_name, t_type) = source.split(":"), target.split(":")
+        facts.append(ExtractedFact(s_name, relation, t_name, source_type=s_type, target_type=t_type))
+    return facts
+
+
+@pytest.fixture
+def typed_zep() -> Iterator[Zep]:
+    """A server of its own whose text extractor reads typed triples, so nodes carry labels."""
+    with BackgroundServer(WorldConfig(processing=ProcessingMode.INSTANT)) as typed:
+        typed.world.knowledge.registry.register("text", _typed_facts)
+        yield Zep(api_key="typed", base_url=typed.zep_v4_url, max_retries=0)
+
+
+def test_edge_label_filters_look_at_both_ends(typed_zep: Zep) -> None:
+    """4.0.1 EdgeListFilters: with node_labels "the source node and the target node of each
+    edge must each have at least one of these labels"; exclude_node_labels "excludes an edge
+    when its source node or its target node has one of these labels". Nodes filter on their own."""
+    graph = _graph(typed_zep)
+    typed_zep.graph.episode.add(graph, data="Alice:Person WORKS_AT Acme:Company\n"
+                                            "Alice:Person KNOWS Bob:Person\n"
+                                            "Acme:Company OWNS Widget:Product")
+
+    def edges(**filters: list[str]) -> list[str | None]:
+        return sorted(e.name for e in typed_zep.graph.edge.list(graph, filters=filters))  # type: ignore[arg-type, misc]
+
+    assert edges(node_labels=["Person"]) == ["KNOWS"]
+    assert edges(node_labels=["Person", "Company"]) == ["KNOWS", "WORKS_AT"]
+    assert edges(node_labels=["Entity"]) == ["KNOWS", "OWNS", "WORKS_AT"]
+    assert edges(exclude_node_labels=["Person"]) == ["OWNS"]
+    assert edges(node_labels=["Company", "Product"], exclude_node_labels=["Person"]) == ["OWNS"]
+    nodes = typed_zep.graph.node.list(graph, filters={"node_labels": ["Person"]})  # type: ignore[arg-type]
+    assert sorted(n.name for n in nodes) == ["Alice", "Bob"]  # type: ignore[type-var]
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,8 @@ A rule says what it matches, what happens, and how often. Three kinds:
   latency, or drops the connection — before the handler runs (nothing changes) or, with
   ``after_commit``, after it ran and its change is kept: the case idempotency keys exist for.
 - ``item``: a batch item (or Synap document) when the processor reaches it, matched by batch,
-  ``sequence_index`` (alias ``index``: a document's position in ``documents``), graph (uuid,
+  ``sequence_index`` (alias ``index``: a document's position among the valid ones of its
+  ``documents``, the only ones queued), graph (uuid,
   ``graph_id`` or owning ``user_id``), ``document_id`` or a regular expression searched in its
   content; it fails (with ``code`` and ``message``, writing nothing), is skipped, or stays in
   ``processing`` — its graph's later items waiting behind it, per-graph order being the
@@ -17,8 +18,11 @@ A rule says what it matches, what happens, and how often. Three kinds:
   dropped, delayed, or delivered twice with the same ``svix-id``.
 
 How often: every time (default), ``times`` times, and/or with ``probability`` drawn from a
-random stream seeded by ``seed`` (or, without one, from the server's seed and the rule's id),
-so a probabilistic fault fires on the same calls in every run. A rule made through a tenant's
+random stream seeded by ``seed`` or, without one, by the rule itself: its JSON and how many
+rules its tenant (or, for a server-wide rule, the server) had made before it since the last
+clear. Nothing else — not the server's seed, which is random unless given, nor how many rules
+other tests made — so a probabilistic fault fires on the same calls in every run, under a
+session-wide server and ``pytest -n`` alike. A rule made through a tenant's
 key applies to that tenant only; an exhausted rule stays listed, with its ``hits``, until
 cleared, so a test can check that it fired.
 """
@@ -28,6 +32,7 @@ from __future__ import annotations
 import fnmatch
 import random
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, Protocol, Union
 
@@ -205,9 +210,11 @@ class FaultBook:
     """Every rule in force in a world, by kind, in the order added (the first that matches and
     fires wins)."""
 
-    def __init__(self, seed: int | str) -> None:
-        self.seed = seed
+    def __init__(self) -> None:
         self._next = 1
+        #: How many rules each tenant (None: the server) has made since its rules were last
+        #: cleared: the ordinal an unseeded rule's stream is drawn from.
+        self._made: Counter[str | None] = Counter()
         self.rules: dict[str, ActiveFault] = {}
         #: Item rules alone, so the processor's hot path pays one truth test when there are none.
         self.item_rules: list[ActiveFault] = []
@@ -215,7 +222,10 @@ class FaultBook:
     def add(self, spec: RequestFault | ItemFault | WebhookFault, tenant: str | None) -> ActiveFault:
         fault_id = f"flt_{self._next}"
         self._next += 1
-        rng = random.Random(spec.seed if spec.seed is not None else f"{self.seed}/{fault_id}")
+        ordinal = self._made[tenant]
+        self._made[tenant] += 1
+        scope = "server" if tenant is None else "tenant"
+        rng = random.Random(spec.seed if spec.seed is not None else f"{scope}/{ordinal}/{spec.model_dump_json()}")
         fault = ActiveFault(fault_id, spec, tenant, rng)
         self.rules[fault_id] = fault
         if isinstance(spec, ItemFault):
@@ -254,6 +264,10 @@ class FaultBook:
         faults = self.listed(tenant)
         for fault in faults:
             self.remove(fault)
+        if tenant is None:
+            self._made.clear()
+        else:
+            self._made.pop(tenant, None)
         return len(faults)
 
     # -- matching ------------------------------------------------------------------------------

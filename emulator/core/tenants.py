@@ -388,7 +388,7 @@ class TenantRegistry:
         self.processor = processor
         self.allowed = frozenset(api_keys) if api_keys else None
         #: Every fault rule in force (core/faults.py), shared by all tenants.
-        self.faults = FaultBook(ids.seed)
+        self.faults = FaultBook()
         self._tenants: dict[tuple[Service, str], Tenant] = {}
         #: Each key's clock, shared by its Zep and Synap tenants.
         self._clocks: dict[str, KeyClock] = {}

@@ -19,7 +19,7 @@ def fired(book: FaultBook, calls: int, tenant: str = "k") -> list[bool]:
 
 
 def test_times_and_globs_and_methods() -> None:
-    book = FaultBook(seed=1)
+    book = FaultBook()
     book.add(RequestFault(method="post", path="/api/v4/batches/*/items", status=503, times=2), tenant=None)
     assert fired(book, 4) == [True, True, False, False]
     assert book.for_request("GET", "/api/v4/batches/b1/items", "zep-v4", "k") is None
@@ -28,19 +28,40 @@ def test_times_and_globs_and_methods() -> None:
 
 
 def test_a_seeded_probability_fires_on_the_same_calls_every_time() -> None:
-    def pattern(seed: int | None, book_seed: int) -> list[bool]:
-        book = FaultBook(seed=book_seed)
-        book.add(RequestFault(status=500, probability=0.3, seed=seed), tenant=None)
+    def pattern(seed: int | None, made_before: int = 0) -> list[bool]:
+        book = FaultBook()
+        for _ in range(made_before):  # another tenant's rules, as other tests would make them
+            book.add(RequestFault(status=500, probability=0.3), tenant="someone else")
+        book.add(RequestFault(status=500, probability=0.3, seed=seed), tenant="k")
         return fired(book, 200)
 
-    first = pattern(5, 1)
-    assert first == pattern(5, 99)  # the rule's own seed decides, not the book's
-    assert 30 < sum(first) < 90 and first != pattern(6, 1)
-    assert pattern(None, 3) == pattern(None, 3)  # no rule seed: the server's seed and the rule id
+    first = pattern(5)
+    assert first == pattern(5, made_before=3)
+    assert 30 < sum(first) < 90 and first != pattern(6)
+    unseeded = pattern(None)
+    assert unseeded == pattern(None, made_before=3) and unseeded != first  # the rule itself decides
+
+
+def test_an_unseeded_rules_stream_follows_its_json_and_its_tenants_ordinal() -> None:
+    """Two identical unseeded rules of one tenant draw different streams (the second is the
+    tenant's second rule); a clear starts the tenant's count again, so the same test run twice
+    on one server gets the same faults."""
+    def streams(book: FaultBook) -> list[list[bool]]:
+        rules = [book.add(RequestFault(status=500, probability=0.5), tenant="k") for _ in range(2)]
+        return [[rule.fire() for _ in range(64)] for rule in rules]
+
+    book = FaultBook()
+    once = streams(book)
+    assert once[0] != once[1]
+    book.clear("k")
+    assert streams(book) == once
+    other = FaultBook()
+    other.add(RequestFault(status=503, probability=0.5), tenant="k")  # different JSON, different stream
+    assert [other.listed()[0].fire() for _ in range(64)] != once[0]
 
 
 def test_a_tenants_rule_applies_to_that_tenant_only() -> None:
-    book = FaultBook(seed=1)
+    book = FaultBook()
     book.add(RequestFault(status=500), tenant="mine")
     assert fired(book, 1, "mine") == [True] and fired(book, 1, "other") == [False]
     assert [f.tenant for f in book.listed("mine")] == ["mine"] and book.listed("other") == []
@@ -51,7 +72,7 @@ def test_a_tenants_rule_applies_to_that_tenant_only() -> None:
 
 
 def test_webhook_rules_match_event_and_url() -> None:
-    book = FaultBook(seed=1)
+    book = FaultBook()
     book.add(WebhookFault(event="ingest.batch.completed", url="http://127.0.0.1:*/hook", action="duplicate"), tenant=None)
     assert book.for_webhook("k", "ingest.batch.completed", "http://127.0.0.1:9000/hook") is not None
     assert book.for_webhook("k", "episode.processed", "http://127.0.0.1:9000/hook") is None

@@ -18,6 +18,7 @@ import pytest
 from aiohttp import web
 from svix.webhooks import Webhook
 from zep_cloud.client import AsyncZep, Zep
+from zep_cloud.core.api_error import ApiError
 from zep_cloud.errors import NotFoundError
 from zep_cloud.types import BatchItemInput
 
@@ -165,6 +166,29 @@ def test_seeded_tenants_make_the_same_ids(emulator_factory: Any) -> None:
     with emulator_factory(seed=7) as first, emulator_factory(seed=7) as second, emulator_factory() as unseeded:
         assert ids_of(first) == ids_of(second)
         assert ids_of(unseeded) != ids_of(first)
+
+
+def test_an_unseeded_probabilistic_fault_fires_on_the_same_calls_for_every_tenant(emulator_factory: Any) -> None:
+    """A probability rule without a seed draws from a stream of its own (its JSON and its
+    tenant's rule count), so the same test makes the same calls fail whatever ran before it
+    on the session's server, here another tenant with the same rule."""
+    def failures(emu: Emulator) -> list[bool]:
+        emu.faults.request(method="POST", path="/api/v4/graphs", status=503, probability=0.5)
+        zep = Zep(api_key=emu.api_key, base_url=emu.zep_v4_url, max_retries=0)
+        failed = []
+        for n in range(24):
+            try:
+                zep.graph.create(name=f"g{n}")
+                failed.append(False)
+            except ApiError as error:
+                assert error.status_code == 503
+                failed.append(True)
+        return failed
+
+    with emulator_factory() as first, emulator_factory() as second:
+        pattern = failures(first)
+        assert 0 < sum(pattern) < 24
+        assert failures(second) == pattern
 
 
 async def test_async_client_and_manual_steps(emulator: Emulator, async_zep_client: AsyncZep) -> None:

@@ -8,6 +8,7 @@ CPU time and resident memory are read from ``/proc``."""
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import signal
@@ -136,7 +137,10 @@ class Figure:
 
 
 def _number(value: float) -> str:
-    """A short, readable rendering: thousands separators for big values, 3 digits for small."""
+    """A short, readable rendering: thousands separators for big values, 3 digits for small;
+    a benchmark that failed before measuring shows ``n/a``."""
+    if math.isnan(value):
+        return "n/a"
     if value == int(value) and abs(value) >= 100:
         return f"{int(value):,}"
     if abs(value) >= 100:

@@ -67,3 +67,14 @@ def test_each_script_runs_as_a_script(script: str) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "--quick" in done.stdout
+
+
+def test_a_benchmark_that_raised_is_a_missed_row_of_the_table() -> None:
+    """run.py reports a benchmark that raised as a MISS row naming the error (its value, NaN,
+    shown as n/a) and goes on; the table itself must not fail on that row."""
+    from benchmarks.common import format_table
+    from benchmarks.run import failed
+
+    table = format_table(["soak.py (3 s)", failed("soak", KeyError("total_size"))], first_column="figure")
+    [row] = [line for line in table.splitlines() if "failed" in line]
+    assert [cell.strip() for cell in row.split("|")] == ["soak failed: KeyError: 'total_size'", "n/a", "-", "MISS"]

@@ -92,8 +92,23 @@ class TaskProgress(TypedDict):
     stage: Stage
 
 
+class TaskResultEpisode(TypedDict):
+    episode_uuid: str
+
+
+class TaskOutput(TypedDict, total=False):
+    """4.0.1 ``TaskResult``, the fields a live add fills: ``episode_uuid`` "The UUID of the
+    episode that the task added"; ``episodes`` one entry per "message that the task added"."""
+
+    episode_uuid: str
+    episodes: list[TaskResultEpisode]
+
+
 class TaskRecord(TypedDict):
-    """4.0.1 ``Task``: it follows a batch (``batch.process``, live adds) or is done at once (deletes)."""
+    """4.0.1 ``Task``: it follows a batch (``batch.process``, live adds) or is done at once
+    (deletes). ``started_at`` is "absent until" a worker begins it, ``completed_at`` "absent
+    while it is still in progress"; ``result`` is "populated once the task reaches succeeded
+    or partial"."""
 
     uuid: str
     type: str
@@ -101,9 +116,10 @@ class TaskRecord(TypedDict):
     progress: TaskProgress
     error: Optional[ItemError]
     created_at: Timestamp
-    started_at: MaybeTimestamp
-    completed_at: MaybeTimestamp
+    started_at: NotRequired[Timestamp]
+    completed_at: NotRequired[Timestamp]
     updated_at: MaybeTimestamp
+    result: NotRequired[TaskOutput]
 
 
 class TaskResult(TypedDict):
@@ -257,17 +273,39 @@ def item_json(item: Item) -> ItemRecord:
 
 
 def task_json(task: Task) -> TaskRecord:
-    return {
+    body: TaskRecord = {
         "uuid": task.uuid,
         "type": task.type,
         "status": task.status,
         "progress": {"stage": task.stage},
         "error": task.error,
         "created_at": ts(task.created_at),
-        "started_at": ts(task.started_at),
-        "completed_at": ts(task.completed_at),
         "updated_at": ts(task.updated_at),
     }
+    if task.started_at is not None:
+        body["started_at"] = ts(task.started_at)
+    if task.completed_at is not None:
+        body["completed_at"] = ts(task.completed_at)
+    result = _task_output(task)
+    if result is not None:
+        body["result"] = result
+    return body
+
+
+def _task_output(task: Task) -> TaskOutput | None:
+    """What a finished live add wrote, which its 202 could not say: ``graph.add`` the episode's
+    uuid, ``thread.add_messages`` the episode of each message that wrote one (a role in
+    ``ignore_roles`` writes none). Other tasks (``batch.process``, deletes) have no documented
+    output, so none is made up."""
+    if task.batch is None or task.status not in ("succeeded", "partial"):
+        return None
+    written = [item.episode_uuid for item in task.batch.items if item.status is ItemStatus.SUCCEEDED]
+    episodes = [uuid for uuid in written if uuid is not None]
+    if task.type == "graph.add":
+        return {"episode_uuid": episodes[0]} if episodes else None
+    if task.type == "thread.add_messages":
+        return {"episodes": [{"episode_uuid": uuid} for uuid in episodes]}
+    return None
 
 
 def user_json(user: User) -> UserRecord:

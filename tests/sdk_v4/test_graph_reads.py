@@ -65,6 +65,35 @@ def test_thread_messages_land_in_the_users_graph_and_ignored_roles_say_nothing(z
     assert added.task is not None and added.task.type == "thread.add_messages"
     assert [e.fact for e in zep.graph.edge.list(user.uuid_)] == ["Alice works at Acme"]  # type: ignore[arg-type]
     assert [e.content for e in zep.graph.episode.list(user.uuid_)] == ["user: I work at Acme."]  # type: ignore[arg-type]
+    # 4.0.1 Task.result, "populated once the task reaches succeeded or partial": the episode of
+    # each message that wrote one (the ignored role wrote none).
+    [episode] = list(zep.graph.episode.list(user.uuid_))  # type: ignore[arg-type]
+    finished = zep.task.get(added.task.uuid_)  # type: ignore[arg-type]
+    assert finished.result is not None and [e.episode_uuid for e in finished.result.episodes or []] == [episode.uuid_]
+
+
+def test_a_live_adds_task_has_its_episode_as_result_once_finished(zep: Zep, control: Control) -> None:
+    """graph.episode.add's task: no result, started_at or completed_at while it waits (4.0.1:
+    "absent until then"); once processed, result.episode_uuid is the episode it added. A
+    batch.process task has no documented result, so it has none."""
+    graph = _graph(zep)
+    control.set_mode("manual")
+    added = zep.graph.episode.add(graph, data="Carol works at Acme.")
+    assert added.task is not None and added.episode is not None
+    waiting = zep.task.with_raw_response.get(added.task.uuid_)
+    assert waiting.data.status == "pending"
+    assert {"result", "started_at", "completed_at"}.isdisjoint(waiting.response.json())
+    control.run_until_idle()
+    done = zep.task.get(added.task.uuid_)
+    assert done.status == "succeeded" and done.started_at and done.completed_at
+    assert done.result is not None and done.result.episode_uuid == added.episode.uuid_
+
+    batch = zep.batch.create()
+    zep.batch.add_items(batch.uuid_, items=[BatchItemInput(type="graph_episode", graph_uuid=graph, data="x")])
+    process_task = zep.batch.process(batch.uuid_).task
+    control.run_until_idle()
+    assert process_task is not None and zep.task.get(process_task.uuid_).status == "succeeded"
+    assert zep.task.get(process_task.uuid_).result is None
 
 
 def test_edges_page_and_sort_by_valid_at(zep: Zep) -> None:

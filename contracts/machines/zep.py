@@ -40,6 +40,8 @@ T = TypeVar("T")
 _SIZES = [1, 2, 3, 1, 5, 2, 0, 1, 3, 2, 1, 2, 500, 501, 499, 4]
 ADD_SIZES = st.integers(0, len(_SIZES) - 1).map(_SIZES.__getitem__)
 TIMELINE_START = datetime(2020, 1, 1, tzinfo=timezone.utc)
+#: The largest page either wire version lists (decisions.md "Pagination": 1-200).
+MAX_PAGE = 200
 #: A status's place in the processing order: finished items come before the one in work,
 #: which comes before those still waiting.
 RANK = {"succeeded": 2, "failed": 2, "skipped": 2, "canceled": 2, "processing": 1, "queued": 0, "pending": 0}
@@ -277,7 +279,7 @@ class ZepBatchMachine(RuleBasedStateMachine):
             self.session.let_time_pass(max(1, len(known.items) // 8))
         else:
             raise AssertionError(f"batch {batch} did not finish after {self.session.patience} polls")
-        self.check_items(batch, 200)
+        self.check_items(batch, MAX_PAGE)
 
     @precondition(lambda self: self.can())
     @rule(batch=batches, page_size=st.integers(1, 7))
@@ -287,7 +289,8 @@ class ZepBatchMachine(RuleBasedStateMachine):
                          Refuse.one(404, why="no such batch"))
             return
         known = self.model.batches[batch]
-        page_size = max(page_size, len(known.items) // 4)  # small pages on small batches: a few calls each
+        # small pages on small batches, a few calls each; never past the largest page
+        page_size = min(MAX_PAGE, max(page_size, len(known.items) // 4))
         if not self.can(2 + len(known.items) // page_size):
             return
         self.check_items(batch, page_size)

@@ -8,15 +8,21 @@ valid_at is 1970-01-01T00:00:00Z" (ours never lack one). Ties keep creation orde
 order is total and pages never overlap. Episodes sort by uuid or created_at with the same default.
 
 Filters (v4 ``EdgeListFilters`` / ``NodeListFilters`` / ``EpisodeListFilters``): the ones
-listed in :data:`EDGE_FILTERS`, :data:`NODE_FILTERS` and :data:`EPISODE_FILTERS` are applied;
-any other field is refused with 400 ``unsupported_filter``, as the service does for a field
-an operation does not support — rather than silently ignoring it and returning too much.
+listed in :data:`EDGE_FILTERS`, :data:`NODE_FILTERS` and :data:`EPISODE_FILTERS` are applied —
+the lists of uuids, types and labels here, the structured ones (metadata, dates, properties)
+by list_predicates.py. 4.0.1's ``graph.edge.list`` takes "all ``filters`` fields except
+``content_policy_violated``", ``graph.node.list`` all but ``connected_node_uuids``,
+``source_node_uuids``, ``target_node_uuids`` and ``content_policy_violated``, and
+``graph.episode.list`` ``mentioned_node_uuids`` and ``metadata_filters``; any other field is
+refused with 400 ``unsupported_filter`` ("If the request has an unsupported or unknown filter
+field, the API returns an ``unsupported_filter`` error"). ``content_policy_violated`` needs a
+project setting and content policies, which the emulator has not.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable, Literal, Sequence, TypeVar
+from typing import Any, Callable, Iterable, Literal, Mapping, Sequence, TypeVar
 
 from typing_extensions import TypedDict
 
@@ -25,6 +31,7 @@ from ..core.graph import Episode
 from ..core.temporal import Edge, Entity, FactGraph
 from ..core.timestamps import format_rfc3339 as ts
 from .http import MaybeTimestamp, Param, Timestamp, str_param
+from .list_predicates import STRUCTURED_FILTERS, StructuredFilters, parse_structured
 
 T = TypeVar("T")
 
@@ -128,15 +135,19 @@ def node_summary(node: Entity, facts: FactGraph) -> str:
 # -- filters ------------------------------------------------------------------------------------
 
 EDGE_FILTERS = ("edge_uuids", "episode_uuids", "source_node_uuids", "target_node_uuids", "connected_node_uuids",
-                "edge_types", "exclude_edge_types", "node_labels", "exclude_node_labels")
-NODE_FILTERS = ("node_labels", "exclude_node_labels", "episode_uuids", "edge_uuids", "edge_types", "exclude_edge_types")
-EPISODE_FILTERS = ("mentioned_node_uuids",)
+                "edge_types", "exclude_edge_types", "node_labels", "exclude_node_labels", *STRUCTURED_FILTERS)
+NODE_FILTERS = ("node_labels", "exclude_node_labels", "episode_uuids", "edge_uuids", "edge_types", "exclude_edge_types",
+                *STRUCTURED_FILTERS)
+EPISODE_FILTERS = ("mentioned_node_uuids", "metadata_filters")
 
 
-def check_filters(filters: Any, supported: Sequence[str], param: str = "filters") -> dict[str, list[str]]:
-    """The filter object as ``{field: [str, ...]}``, refusing what is not supported."""
+def check_filters(
+    filters: Any, supported: Sequence[str], param: str = "filters"
+) -> tuple[dict[str, list[str]], StructuredFilters]:
+    """The filter object as ``{field: [str, ...]}`` for the lists of names, and its structured
+    filters checked, refusing what is not supported."""
     if filters is None:
-        return {}
+        return {}, StructuredFilters()
     if not isinstance(filters, dict):
         raise InvalidInput("invalid_request", f"{param} must be an object", param=param)
     out: dict[str, list[str]] = {}
@@ -149,10 +160,12 @@ def check_filters(filters: Any, supported: Sequence[str], param: str = "filters"
                 f"{param}.{name} is not supported here; supported: {', '.join(supported)}",
                 param=f"{param}.{name}",
             )
+        if name in STRUCTURED_FILTERS:
+            continue
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise InvalidInput("invalid_request", f"{param}.{name} must be a list of strings", param=f"{param}.{name}")
         out[name] = value
-    return out
+    return out, parse_structured(filters, param)
 
 
 class EdgeFields(TypedDict):
@@ -226,6 +239,26 @@ def edge_matches(edge: Edge, f: dict[str, list[str]]) -> bool:
         "exclude_node_labels": lambda v: source.isdisjoint(v) and target.isdisjoint(v),
     }
     return all(tests[name](values) for name, values in f.items())
+
+
+MetadataOf = Callable[[Iterable[str]], Iterable[Mapping[str, Any] | None]]
+"""The metadata of the episodes with these uuids that still exist."""
+
+
+def edge_passes(edge: Edge, structured: StructuredFilters, metadata_of: MetadataOf) -> bool:
+    """Whether *edge* passes the structured filters: one of its episodes' metadata, its four
+    dates, its attributes (list_predicates.py)."""
+    dates = {"created_at": edge.created_at, "valid_at": edge.valid_at, "invalid_at": edge.invalid_at,
+             "expired_at": edge.expired_at}
+    return (structured.metadata_ok(metadata_of(edge.episodes)) and structured.dates_ok(dates.get)
+            and structured.properties_ok(edge.attributes))
+
+
+def node_passes(node: Entity, structured: StructuredFilters, metadata_of: MetadataOf) -> bool:
+    """Whether *node* passes the structured filters: one of its episodes' metadata; of the
+    dates only ``created_at`` (4.0.1 ``Node`` has no other), the rest null; attributes ``{}``."""
+    return (structured.metadata_ok(metadata_of(node.episodes))
+            and structured.dates_ok({"created_at": node.created_at}.get) and structured.properties_ok({}))
 
 
 def node_matches(node: Entity, f: dict[str, list[str]], edges: Sequence[Edge]) -> bool:

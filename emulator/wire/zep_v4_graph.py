@@ -22,7 +22,7 @@ defaults to text) and ``thread.add_messages`` (``POST /threads/{t}/messages``, 2
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Optional, TypeVar
+from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, TypeVar
 
 from aiohttp import web
 from pydantic import Field, StrictBool, StrictStr
@@ -45,17 +45,21 @@ from .graph_listing import (
     check_mentions_limit,
     degrees,
     direction,
+    MetadataOf,
     edge_matches,
+    edge_passes,
     edges_in_order,
     episode_matches,
     episodes_in_order,
     node_matches,
+    node_passes,
     nodes_in_order,
     order_by_param,
     order_name,
     page,
 )
 from .http import Param, Route, int_param, json_response, page_size, page_size_param, query_int, read_model, tenant_of
+from .list_predicates import StructuredFilters
 from .zep_common import Body, DataType, Role, V4_NAMES, check_uuid, item_input
 from .zep_v4_records import (
     CURSOR_PARAM,
@@ -186,6 +190,7 @@ class _Listing:
     """What a list call asked for: its filters (checked), page size, order and direction."""
 
     filters: dict[str, list[str]]
+    structured: StructuredFilters
     size: int
     order_by: str
     descending: bool
@@ -193,7 +198,8 @@ class _Listing:
     def respond(self, request: web.Request, kind: str, graph: Graph, records: list[T], render: Callable[[T], Any]) -> web.Response:
         """One page of *records* (already filtered and ordered) with a cursor scoped to this
         listing, so a cursor from another order or filter is refused."""
-        scope = f"{kind}:{graph.uuid}:{self.order_by}:{self.descending}:{sorted(self.filters.items())}"
+        scope = (f"{kind}:{graph.uuid}:{self.order_by}:{self.descending}:{sorted(self.filters.items())}"
+                 f":{self.structured.key}")
         return _page_of(request, scope, records, self.size, render)
 
 
@@ -204,12 +210,23 @@ def _page_of(request: web.Request, scope: str, records: list[T], size: int, rend
     return json_response(page_json([render(r) for r in chunk], scope, following, None))
 
 
+def _metadata_of(request: web.Request) -> MetadataOf:
+    """The metadata of the tenant's episodes, by uuid: what an edge's or node's
+    ``metadata_filters`` look at (episodes since deleted are skipped)."""
+    episodes = tenant_of(request).store.episodes_by_uuid
+
+    def metadata(uuids: Iterable[str]) -> Iterator[Mapping[str, Any] | None]:
+        return (episodes[u].metadata for u in uuids if u in episodes)
+
+    return metadata
+
+
 async def _listing(request: web.Request, supported: tuple[str, ...], orders: tuple[str, ...], max_size: int) -> _Listing:
     body: ListRequest = await read_model(request, ListRequest)
-    filters = check_filters(body.filters, supported)
+    filters, structured = check_filters(body.filters, supported)
     size = query_int(request, "page_size", DEFAULT_PAGE_SIZE, 1, max_size)
     assert size is not None
-    return _Listing(filters, size, order_name(request.query.get("order_by"), orders, "order_by"),
+    return _Listing(filters, structured, size, order_name(request.query.get("order_by"), orders, "order_by"),
                     direction(request.query.get("order"), "order"))
 
 
@@ -222,6 +239,8 @@ async def list_episodes(request: web.Request) -> web.Response:
         knowledge = tenant_of(request).knowledge(graph)
         mentions = {uuid: set(applied.entities) for uuid, applied in knowledge.by_episode.items()}
         episodes = [e for e in episodes if episode_matches(e, listing.filters, mentions)]
+    if listing.structured:
+        episodes = [e for e in episodes if listing.structured.metadata_ok((e.metadata,))]
     listed = episodes_in_order(episodes, listing.order_by, listing.descending)
     return listing.respond(request, "episodes", graph, listed, episode_json)
 
@@ -252,6 +271,9 @@ async def list_edges(request: web.Request) -> web.Response:
     edges = knowledge.edges()
     if listing.filters:
         edges = [e for e in edges if edge_matches(e, listing.filters)]
+    if listing.structured:
+        metadata_of = _metadata_of(request)
+        edges = [e for e in edges if edge_passes(e, listing.structured, metadata_of)]
     listed = edges_in_order(edges, listing.order_by, listing.descending)
     return listing.respond(request, "edges", graph, listed, lambda e: edge_json(e, graph))
 
@@ -273,6 +295,9 @@ async def list_nodes(request: web.Request) -> web.Response:
     nodes = knowledge.entities()
     if listing.filters:
         nodes = [n for n in nodes if node_matches(n, listing.filters, edges)]
+    if listing.structured:
+        metadata_of = _metadata_of(request)
+        nodes = [n for n in nodes if node_passes(n, listing.structured, metadata_of)]
     listed = nodes_in_order(nodes, listing.order_by, listing.descending, degree)
     return listing.respond(request, "nodes", graph, listed, lambda n: node_json(n, graph, knowledge, degree.get(n.uuid, 0)))
 

@@ -1,4 +1,5 @@
-"""Small pure rules: RFC 3339 timestamps, item metadata, cursors, idempotency keys."""
+"""Small pure rules: RFC 3339 timestamps, item metadata, cursors, idempotency keys, list
+filter predicates."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from emulator.core.idempotency import IdempotencyStore
 from emulator.core.metadata import check_item_metadata
 from emulator.core.timestamps import format_rfc3339, parse_rfc3339
 from emulator.wire.cursors import decode_cursor, encode_cursor
+from emulator.wire.list_predicates import parse_structured, value_holds
 
 
 @pytest.mark.parametrize(
@@ -100,3 +102,44 @@ def test_idempotency_store_is_capped_in_bytes_oldest_first() -> None:
     assert store.bytes == 80 and len(store) == 2
     assert store.begin("a", b"", now) is None  # pushed out: a late retry would run afresh
     assert store.begin("c", b"", now) == "c"
+
+
+@pytest.mark.parametrize(
+    "operator, stored, wanted, holds",
+    [
+        ("eq", 5, 5.0, True),  # numbers as numbers
+        ("eq", "5", 5, False),  # a number never equals a string
+        ("eq", True, 1, False),  # a boolean equals only a boolean
+        ("eq", True, True, True),
+        ("gt", 10, 7, True),
+        ("gt", "10", "7", False),  # strings in code point order
+        ("gt", True, False, False),  # booleans are not ordered
+        ("lte", "b", "b", True),
+        ("ne", None, "x", False),  # absent: only is_null holds
+        ("is_null", None, None, True),
+        ("is_not_null", "", None, True),  # an empty string is there
+        ("ne", ["a", "b"], "c", True),
+        ("ne", ["a", "b"], "a", False),  # ne on an array: no element equals
+        ("eq", ["a", "b"], "b", True),  # element-wise
+        ("gte", [1, 20], 15, True),
+        ("in", "crm", ["crm", "email"], True),
+        ("in", ["x", "email"], ["crm", "email"], True),
+        ("in", 2, ["2"], False),
+        ("contains", "newsletter", "news", True),
+        ("contains", ["news", "x"], "new", False),  # an array: an equal element
+        ("contains", 5, "5", False),
+    ],
+)
+def test_filter_value_rules(operator: str, stored: object, wanted: object, holds: bool) -> None:
+    assert value_holds(operator, stored, wanted) is holds
+
+
+def test_structured_filters_scope_by_their_canonical_json_and_empty_ones_hold() -> None:
+    a = parse_structured({"metadata_filters": {"type": "or", "filters": []}, "edge_uuids": ["x"]})
+    b = parse_structured({"metadata_filters": {"filters": [], "type": "or"}})
+    assert a.key == b.key and a.key != parse_structured({"metadata_filters": {"type": "and"}}).key
+    assert not parse_structured({}) and a
+    assert a.metadata_ok([{"k": 1}]) and a.dates_ok(lambda field: None) and a.properties_ok({})
+    nulls = parse_structured({"metadata_filters": {"type": None, "filters": None, "groups": None},
+                              "date_filters": {"any_of": [{"all_of": None}]}})
+    assert nulls.metadata_ok([None]) and nulls.dates_ok(lambda field: None)  # null is the same as absent

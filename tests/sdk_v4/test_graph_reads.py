@@ -188,7 +188,7 @@ def test_edge_label_filters_look_at_both_ends(typed_zep: Zep) -> None:
 @pytest.mark.parametrize(
     "call, code",
     [
-        (lambda z, g: list(z.graph.edge.list(g, filters={"date_filters": {}})), "unsupported_filter"),
+        (lambda z, g: list(z.graph.edge.list(g, filters={"content_policy_violated": True})), "unsupported_filter"),
         (lambda z, g: z.graph.edge.list(g, page_size=101), "invalid_parameter"),
         (lambda z, g: z.graph.edge.list(g, order_by="degree"), "invalid_parameter"),
         (lambda z, g: z.graph.episode.add(g, data="x", reference_time="2024-01-01T00:00:00"), "invalid_timestamp"),
@@ -220,3 +220,119 @@ def test_unknown_records_are_404(zep: Zep) -> None:
                  lambda: zep.graph.episode.get(graph, missing), lambda: zep.graph.episode.add(missing, data="x")):
         with pytest.raises(NotFoundError):
             call()
+
+
+@pytest.fixture
+def dated_graph(zep: Zep) -> tuple[str, dict[str, str]]:
+    """Three episodes: Alice at Acme (2021, crm), Bob at Initech (2022, email), Alice at Globex
+    (2023, no metadata), which ends the Acme fact (invalid_at 2023). Returns the graph and the
+    episode uuids by company."""
+    graph = _graph(zep)
+    sent = [("Alice works at Acme.", "2021-01-01", {"source": "crm", "priority": 5, "tags": ["a", "b"]}),
+            ("Bob works at Initech.", "2022-01-01", {"source": "email", "priority": 10}),
+            ("Alice works at Globex.", "2023-01-01", None)]
+    uuids = {}
+    for data, day, metadata in sent:
+        added = zep.graph.episode.add(graph, data=data, reference_time=f"{day}T00:00:00Z", metadata=metadata)  # type: ignore[arg-type]
+        assert added.episode is not None
+        uuids[data.split()[-1].rstrip(".")] = added.episode.uuid_
+    return graph, uuids
+
+
+def test_metadata_filters_on_episodes(zep: Zep, dated_graph: tuple[str, dict[str, str]]) -> None:
+    """4.0.1 EpisodeListFilters.metadata_filters: eq / ne / gt / in / contains / is_null, and/or
+    groups nested; numbers compare as numbers; ne and comparisons skip an episode without the
+    key; an array matches element-wise."""
+    graph, uuid = dated_graph
+    by_uuid = {v: k for k, v in uuid.items()}
+
+    def listed(*filters: dict[str, Any], kind: str = "and", groups: list[dict[str, Any]] | None = None) -> list[str]:
+        group: dict[str, Any] = {"type": kind, "filters": list(filters), "groups": groups or []}
+        found = zep.graph.episode.list(graph, filters={"metadata_filters": group})  # type: ignore[arg-type]
+        return sorted(by_uuid[e.uuid_] for e in found)  # type: ignore[index]
+
+    assert listed({"property_name": "source", "operator": "eq", "value": "crm"}) == ["Acme"]
+    assert listed({"property_name": "priority", "operator": "gt", "value": 7}) == ["Initech"]  # 10 > 7, not "10" < "7"
+    assert listed({"property_name": "source", "operator": "ne", "value": "crm"}) == ["Initech"]
+    assert listed({"property_name": "source", "operator": "is_null"}) == ["Globex"]
+    assert listed({"property_name": "source", "operator": "is_not_null"}) == ["Acme", "Initech"]
+    assert listed({"property_name": "source", "operator": "in", "value": ["crm", "email"]}) == ["Acme", "Initech"]
+    assert listed({"property_name": "source", "operator": "contains", "value": "mai"}) == ["Initech"]
+    assert listed({"property_name": "tags", "operator": "contains", "value": "b"}) == ["Acme"]
+    assert listed({"property_name": "tags", "operator": "eq", "value": "a"}) == ["Acme"]
+    assert listed({"property_name": "source", "operator": "eq", "value": "email"},
+                  {"property_name": "priority", "operator": "lt", "value": 6}, kind="or") == ["Acme", "Initech"]
+    assert listed({"property_name": "priority", "operator": "gte", "value": 5}, groups=[
+        {"type": "or", "filters": [{"property_name": "tags", "operator": "eq", "value": "z"},
+                                   {"property_name": "source", "operator": "eq", "value": "email"}]}]) == ["Initech"]
+    assert listed() == ["Acme", "Globex", "Initech"]  # an empty group holds for every episode
+
+
+def test_structured_filters_on_edges_and_nodes(zep: Zep, dated_graph: tuple[str, dict[str, str]]) -> None:
+    """An edge or node passes metadata_filters when one of its episodes does; date_filters OR
+    their any_of groups and AND each group's all_of, a null date passing only is_null; a node
+    has only created_at; property_filters look at attributes."""
+    graph, _ = dated_graph
+
+    def edges(**filters: Any) -> list[str]:
+        return sorted(str(e.target_node_name) for e in zep.graph.edge.list(graph, filters=filters))  # type: ignore[arg-type]
+
+    def nodes(**filters: Any) -> list[str]:
+        return sorted(str(n.name) for n in zep.graph.node.list(graph, filters=filters))  # type: ignore[arg-type]
+
+    crm = {"type": "and", "filters": [{"property_name": "source", "operator": "eq", "value": "crm"}]}
+    assert edges(metadata_filters=crm) == ["Acme"]
+    assert nodes(metadata_filters=crm) == ["Acme", "Alice"]
+    ended = {"any_of": [{"all_of": [{"field": "invalid_at", "operator": "is_not_null"}]}]}
+    assert edges(date_filters=ended) == ["Acme"]
+    assert edges(date_filters={"any_of": [{"all_of": [{"field": "invalid_at", "operator": "is_null"}]}]}) == ["Globex", "Initech"]
+    in_2022 = {"all_of": [{"field": "valid_at", "operator": "gte", "value": "2022-01-01T00:00:00Z"},
+                          {"field": "valid_at", "operator": "lt", "value": "2023-01-01T00:00:00Z"}]}
+    first = {"all_of": [{"field": "valid_at", "operator": "eq", "value": "2021-01-01T00:00:00+00:00"}]}
+    assert edges(date_filters={"any_of": [in_2022]}) == ["Initech"]
+    assert edges(date_filters={"any_of": [in_2022, first]}) == ["Acme", "Initech"]
+    assert edges(date_filters=ended, metadata_filters=crm, edge_types=["WORKS_AT"]) == ["Acme"]  # all must hold
+    assert nodes(date_filters=ended) == []  # a node has no invalid_at
+    assert len(nodes(date_filters={"any_of": [{"all_of": [{"field": "created_at", "operator": "is_not_null"}]}]})) == 5
+    assert edges(property_filters=[{"property_name": "rank", "operator": "is_null"}]) == ["Acme", "Globex", "Initech"]
+    assert edges(property_filters=[{"property_name": "rank", "operator": "eq", "value": 1}]) == []
+
+
+@pytest.mark.parametrize(
+    "list_call, filters, code, param",
+    [
+        ("edge", {"metadata_filters": {"filters": [{"property_name": "k", "operator": "eq"}]}},
+         "invalid_request", "filters.metadata_filters.filters[0]"),
+        ("edge", {"metadata_filters": {"filters": [{"property_name": "k", "operator": "in", "value": "x"}]}},
+         "invalid_request", "filters.metadata_filters.filters[0]"),
+        ("episode", {"metadata_filters": {"filters": [{"property_name": "k", "operator": "contains", "value": 3}]}},
+         "invalid_request", "filters.metadata_filters.filters[0]"),
+        ("node", {"metadata_filters": {"type": "xor"}}, "invalid_request", "filters.metadata_filters.type"),
+        ("edge", {"date_filters": {"any_of": [{"all_of": [{"field": "valid_at", "operator": "is_null",
+                                                           "value": "2024-01-01T00:00:00Z"}]}]}},
+         "invalid_request", "filters.date_filters.any_of[0].all_of[0]"),
+        ("edge", {"date_filters": {"any_of": [{"all_of": [{"field": "valid_at", "operator": "gt",
+                                                           "value": "2024-01-01T00:00:00"}]}]}},
+         "invalid_request", "filters.date_filters.any_of[0].all_of[0]"),
+        ("edge", {"property_filters": [{"property_name": "k", "operator": "in", "value": ["a,b"]}]},
+         "invalid_request", "filters.property_filters[0]"),
+        ("edge", {"property_filters": [{"property_name": "k", "operator": "is_null"}] * 101},
+         "invalid_request", "filters.property_filters"),
+        ("edge", {"property_filters": [{"property_name": "k", "operator": "in", "value": list(range(1001))}]},
+         "invalid_request", "filters"),
+        ("edge", {"content_policy_violated": True}, "unsupported_filter", "filters.content_policy_violated"),
+        ("episode", {"date_filters": {"any_of": []}}, "unsupported_filter", "filters.date_filters"),
+        ("node", {"source_node_uuids": []}, "unsupported_filter", "filters.source_node_uuids"),
+    ],
+    ids=["eq-without-value", "in-with-a-scalar", "contains-a-number", "unknown-group-type", "is-null-with-value",
+         "naive-date", "in-member-with-comma", "101-property-filters", "1001-in-values", "content-policy",
+         "dates-on-episodes", "source-nodes-on-nodes"],
+)
+def test_bad_structured_filters_are_400_naming_the_field(
+    zep: Zep, list_call: str, filters: dict[str, Any], code: str, param: str
+) -> None:
+    graph = _graph(zep)
+    lister = {"edge": zep.graph.edge.list, "node": zep.graph.node.list, "episode": zep.graph.episode.list}[list_call]
+    with pytest.raises(BadRequestError) as refused:
+        lister(graph, filters=filters)  # type: ignore[operator]
+    assert (refused.value.body.error.code, refused.value.body.error.param) == (code, param)  # type: ignore[union-attr]

@@ -135,6 +135,8 @@ class SynapMachine(RuleBasedStateMachine):
             if failure is None:
                 allowed = {"queued"} if self.session.controllable else {"queued", "processing", *DONE}
                 assert result.status in allowed, f"document {position} (valid) is {result.status}"
+                if doc.document_id is None:  # sent without one: stored under the id it was given
+                    self.model.stored.add(result.document_id)
             else:
                 assert result.status == "failed" and result.error_message, (
                     f"document {position} ({failure}) is {result.status} {result.error_message!r}")

@@ -57,7 +57,6 @@ MAX_PROPERTY_FILTERS = 100
 MAX_IN_VALUES = 1_000
 
 Scalar = Union[StrictBool, StrictInt, StrictFloat, StrictStr]
-Comparison = Literal["eq", "ne", "gt", "lt", "gte", "lte"]
 NULL_OPERATORS = ("is_null", "is_not_null")
 
 

@@ -7,7 +7,8 @@ unknown ingestions, ``wait_for_completion`` and ``get`` of the memories made, wi
 pass in between; each answer is checked against :mod:`contracts.model.synap`, and every
 observation against the invariants: results come back one per document in order, the counts
 add up, a ``fail_fast`` call is all or nothing, statuses only move forward, a refused
-document's ingestion is failed with its reason, and what completed has its memories.
+document's ingestion is failed with its reason, a valid one fails only saying why and having made
+nothing, and what completed has its memories.
 """
 
 from __future__ import annotations
@@ -214,8 +215,11 @@ class SynapMachine(RuleBasedStateMachine):
                 f"{status.memories_created}; it was refused with {known.error_message!r}")
         elif status.status in DONE:
             self.memories.update(str(m) for m in status.memory_ids)
-            assert status.status in ("completed", "partial_success"), (
-                f"a valid document's ingestion ended {status.status}: {status.error_message!r}")
+            # A valid document can still fail in processing (the emulator: extraction raised a
+            # problem, such as a date it could not read, and made no memory; a service: any
+            # reason of its own), but only saying why and with nothing made.
+            assert status.status != "failed" or (status.error_message and not status.memory_ids), (
+                f"a valid document's ingestion failed with {status.error_message!r} and memories {status.memory_ids}")
             assert status.memories_created == len(status.memory_ids), (
                 f"memories_created {status.memories_created}, memory_ids {status.memory_ids}")
         else:

@@ -33,7 +33,7 @@ from the partly used pools first, which are these arenas' own); replacements mad
 load, or copies made once the originals are freed, do, but the arenas that asyncio's timer heap
 and aiohttp's request counter then hold keep the figure at 1.13-1.15, so that is not done here.
 A bare aiohttp app that holds as much and resets through this same function comes back to
-1.055-1.075 (benchmarks/store_floor_app.py). Scanned the same way, its multidict pool keeps one
+1.035-1.076 (benchmarks/store_floor_app.py). Scanned the same way, its multidict pool keeps one
 arena, where the emulator's multidict and asyncio pools keep four, likely because the
 emulator's records fill pools of the same size classes.
 """

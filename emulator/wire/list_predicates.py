@@ -42,6 +42,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from operator import eq, ge, gt, le, lt, ne
 from typing import Any, Callable, Iterable, Literal, Mapping, Optional, Union
 
 import orjson
@@ -169,8 +170,9 @@ def _equal(stored: Any, wanted: Any) -> bool:
     return isinstance(stored, str) and isinstance(wanted, str) and stored == wanted
 
 
-_ORDER: dict[str, Callable[[Any, Any], bool]] = {
-    "gt": lambda a, b: a > b, "lt": lambda a, b: a < b, "gte": lambda a, b: a >= b, "lte": lambda a, b: a <= b,
+#: The comparison operators on two values of one kind (two numbers, two strings, two instants).
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "eq": eq, "ne": ne, "gt": gt, "lt": lt, "gte": ge, "lte": le,
 }
 
 
@@ -184,7 +186,7 @@ def _scalar_holds(operator: str, stored: Any, wanted: Any) -> bool:
     if operator == "contains":
         return isinstance(stored, str) and wanted in stored
     if (_number(stored) and _number(wanted)) or (isinstance(stored, str) and isinstance(wanted, str)):
-        return _ORDER[operator](stored, wanted)
+        return _COMPARE[operator](stored, wanted)
     return False
 
 
@@ -219,9 +221,7 @@ def _date_holds(condition: DateFilter, stored: datetime | None) -> bool:
     if condition.operator in NULL_OPERATORS or stored is None:
         return value_holds(condition.operator, stored, None)
     assert condition._at is not None
-    at = condition._at
-    return {"eq": stored == at, "ne": stored != at, "gt": stored > at, "lt": stored < at, "gte": stored >= at,
-            "lte": stored <= at}[condition.operator]
+    return _COMPARE[condition.operator](stored, condition._at)
 
 
 @dataclass(frozen=True)
